@@ -1,0 +1,3 @@
+package ticketguard.checks.foo.bar
+
+findings contains {"status": "pass", "message": "x"}

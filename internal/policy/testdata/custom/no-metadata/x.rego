@@ -1,0 +1,3 @@
+package ticketguard.checks.no_meta
+
+findings contains {"status": "pass", "message": "x"}

@@ -1,0 +1,1 @@
+package this is not rego {

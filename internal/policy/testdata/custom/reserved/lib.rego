@@ -1,0 +1,3 @@
+package ticketguard.lib.mine
+
+x := 1

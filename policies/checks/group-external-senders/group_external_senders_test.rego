@@ -1,0 +1,336 @@
+package ticketguard.checks.group_external_senders_test
+
+import data.ticketguard.checks.group_external_senders
+
+# ---------------------------------------------------------------------------
+# Fixtures: one recent tenant, raw Exchange shapes (GUID identities, SMTP:/smtp:
+# prefixes, null rule conditions, bare strings where arrays are usual).
+
+_contact := {
+	"Name": "Atera Ticketing",
+	"DisplayName": "Atera Ticketing",
+	"Alias": "AteraTicketing",
+	"Identity": "Atera Ticketing",
+	"DistinguishedName": "CN=Atera Ticketing,OU=acme.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=EURPR05A003,DC=PROD,DC=OUTLOOK,DC=COM",
+	"Guid": "5b0c3f4e-1d2a-4c7b-9e8f-0a1b2c3d4e5f",
+	"ExchangeObjectId": "5b0c3f4e-1d2a-4c7b-9e8f-0a1b2c3d4e5f",
+	"ExternalDirectoryObjectId": "c1d2e3f4-a5b6-4789-8abc-def012345678",
+	"ExternalEmailAddress": "SMTP:acme@ticketing.atera.com",
+	"PrimarySmtpAddress": "acme@ticketing.atera.com",
+	"EmailAddresses": ["SMTP:acme@ticketing.atera.com"],
+	"RecipientTypeDetails": "MailContact",
+}
+
+_jane := {
+	"Name": "d4c3b2a1-0f9e-4d8c-b7a6-5f4e3d2c1b0a",
+	"DisplayName": "Jane Doe",
+	"Alias": "jane.doe",
+	"Identity": "d4c3b2a1-0f9e-4d8c-b7a6-5f4e3d2c1b0a",
+	"ExternalDirectoryObjectId": "d4c3b2a1-0f9e-4d8c-b7a6-5f4e3d2c1b0a",
+	"Guid": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+	"ExchangeObjectId": "1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b",
+	"DistinguishedName": "CN=d4c3b2a1-0f9e-4d8c-b7a6-5f4e3d2c1b0a,OU=acme.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=EURPR05A003,DC=PROD,DC=OUTLOOK,DC=COM",
+	"PrimarySmtpAddress": "jane.doe@acme.com",
+	"EmailAddresses": ["SMTP:jane.doe@acme.com", "smtp:jane.doe@acme.onmicrosoft.com", "SIP:jane.doe@acme.com"],
+	"RecipientTypeDetails": "UserMailbox",
+	"ForwardingAddress": null,
+	"ForwardingSmtpAddress": null,
+	"DeliverToMailboxAndForward": false,
+}
+
+_group := {
+	"Name": "Support",
+	"DisplayName": "Support",
+	"Alias": "support",
+	"Identity": "Support",
+	"DistinguishedName": "CN=Support,OU=acme.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=EURPR05A003,DC=PROD,DC=OUTLOOK,DC=COM",
+	"Guid": "7c6d5e4f-3a2b-4c1d-8e9f-0a1b2c3d4e5f",
+	"ExchangeObjectId": "7c6d5e4f-3a2b-4c1d-8e9f-0a1b2c3d4e5f",
+	"ExternalDirectoryObjectId": "e5f6a7b8-c9d0-4e1f-a2b3-c4d5e6f7a8b9",
+	"PrimarySmtpAddress": "support@acme.com",
+	"EmailAddresses": ["SMTP:support@acme.com", "smtp:support@acme.onmicrosoft.com"],
+	"RecipientTypeDetails": "MailUniversalDistributionGroup",
+	"RequireSenderAuthenticationEnabled": false,
+	"AcceptMessagesOnlyFrom": [],
+	"AcceptMessagesOnlyFromDLMembers": [],
+	"AcceptMessagesOnlyFromSendersOrMembers": [],
+	"ManagedBy": ["d4c3b2a1-0f9e-4d8c-b7a6-5f4e3d2c1b0a"],
+}
+
+# Get-DistributionGroupMember rows (ReducedRecipient).
+_contact_row := {
+	"Name": "Atera Ticketing",
+	"DisplayName": "Atera Ticketing",
+	"Identity": "Atera Ticketing",
+	"Guid": "5b0c3f4e-1d2a-4c7b-9e8f-0a1b2c3d4e5f",
+	"ExternalDirectoryObjectId": "c1d2e3f4-a5b6-4789-8abc-def012345678",
+	"PrimarySmtpAddress": "acme@ticketing.atera.com",
+	"ExternalEmailAddress": "SMTP:acme@ticketing.atera.com",
+	"RecipientType": "MailContact",
+}
+
+_jane_row := {
+	"Name": "d4c3b2a1-0f9e-4d8c-b7a6-5f4e3d2c1b0a",
+	"DisplayName": "Jane Doe",
+	"Identity": "d4c3b2a1-0f9e-4d8c-b7a6-5f4e3d2c1b0a",
+	"Guid": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+	"ExternalDirectoryObjectId": "d4c3b2a1-0f9e-4d8c-b7a6-5f4e3d2c1b0a",
+	"PrimarySmtpAddress": "jane.doe@acme.com",
+	"ExternalEmailAddress": null,
+	"RecipientType": "UserMailbox",
+}
+
+# The support address as a shared mailbox (method 2 and the fallback).
+_support_mbx := {
+	"Name": "b8e1c4a2-3f5d-4e6a-9b7c-1d2e3f4a5b6c",
+	"DisplayName": "Support",
+	"Alias": "support",
+	"Identity": "b8e1c4a2-3f5d-4e6a-9b7c-1d2e3f4a5b6c",
+	"ExternalDirectoryObjectId": "b8e1c4a2-3f5d-4e6a-9b7c-1d2e3f4a5b6c",
+	"Guid": "2a3b4c5d-6e7f-4081-9a2b-3c4d5e6f7a8b",
+	"ExchangeObjectId": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+	"PrimarySmtpAddress": "support@acme.com",
+	"EmailAddresses": ["SMTP:support@acme.com", "smtp:support@acme.onmicrosoft.com", "SPO:SPO_1c2d3e4f@SPO_5a6b7c8d"],
+	"RecipientTypeDetails": "SharedMailbox",
+	"ForwardingAddress": "Atera Ticketing",
+	"ForwardingSmtpAddress": null,
+	"DeliverToMailboxAndForward": true,
+}
+
+_rule := {
+	"Name": "Support to Atera",
+	"Identity": "Support to Atera",
+	"Guid": "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7",
+	"Priority": 0,
+	"State": "Enabled",
+	"Mode": "Enforce",
+	"SentTo": ["support@acme.com"],
+	"SentToMemberOf": null,
+	"RedirectMessageTo": "Atera Ticketing",
+	"BlindCopyTo": null,
+	"CopyTo": null,
+	"AddToRecipients": null,
+}
+
+_input(exchange) := {
+	"snapshot": {
+		"atera": {
+			"ticketing_address": "acme@ticketing.atera.com",
+			"support_address": "support@acme.com",
+			"smtp": null,
+		},
+		"exchange": exchange,
+		"errors": [],
+	},
+	"now": "2026-11-27T06:00:00Z",
+	"now_ns": 1795759200000000000,
+}
+
+# Method 1: the support address is a distribution group containing the contact.
+_group_exchange := {
+	"Get-Mailbox": [_jane],
+	"Get-DistributionGroup": [_group],
+	"Get-MailContact": [_contact],
+	"Get-DistributionGroupMember": {"support@acme.com": [_jane_row, _contact_row]},
+	"Get-TransportRule": [],
+}
+
+_group_input := _input(_group_exchange)
+
+# Method 2: the support address is a shared mailbox forwarding to the contact.
+_mailbox_exchange := {
+	"Get-Mailbox": [_jane, _support_mbx],
+	"Get-DistributionGroup": [],
+	"Get-MailContact": [_contact],
+	"Get-DistributionGroupMember": {},
+	"Get-TransportRule": [],
+}
+
+_mailbox_input := _input(_mailbox_exchange)
+
+_support_no_forward := object.union(_support_mbx, {"ForwardingAddress": null, "DeliverToMailboxAndForward": false})
+
+# Fallback: a mailbox that does not forward, and a rule redirecting its mail.
+_rule_input := _input(object.union(_mailbox_exchange, {
+	"Get-Mailbox": [_jane, _support_no_forward],
+	"Get-TransportRule": [_rule],
+}))
+
+_set(inp, path, value) := json.patch(inp, [{"op": "add", "path": path, "value": value}])
+
+_drop(inp, path) := json.patch(inp, [{"op": "remove", "path": path}])
+
+_error(inp, source, text) := _set(inp, "/snapshot/errors", [{"source": source, "message": text}])
+
+_with_group(props) := _set(_group_input, "/snapshot/exchange/Get-DistributionGroup", [object.union(_group, props)])
+
+_statuses(fs) := {f.status | some f in fs}
+
+_messages(fs) := concat("\n", [f.message | some f in fs])
+
+_only(fs, status, resource) if {
+	_statuses(fs) == {status}
+	every f in fs {
+		f.resource == resource
+	}
+}
+
+# ---------------------------------------------------------------------------
+# pass
+
+test_pass_group_accepts_outside_senders if {
+	fs := group_external_senders.findings with input as _group_input
+	_only(fs, "pass", "group:support@acme.com")
+	count(fs) == 1
+	msg := _messages(fs)
+	contains(msg, `group "Support" <support@acme.com>`)
+	contains(msg, "RequireSenderAuthenticationEnabled = false")
+}
+
+# Absent multi-valued properties are empty.
+test_pass_accept_lists_absent if {
+	g := object.remove(_group, ["AcceptMessagesOnlyFrom", "AcceptMessagesOnlyFromDLMembers", "AcceptMessagesOnlyFromSendersOrMembers"])
+	fs := group_external_senders.findings with input as _set(_group_input, "/snapshot/exchange/Get-DistributionGroup", [g])
+	_only(fs, "pass", "group:support@acme.com")
+}
+
+test_pass_accept_lists_null if {
+	fs := group_external_senders.findings with input as _with_group({
+		"AcceptMessagesOnlyFrom": null,
+		"AcceptMessagesOnlyFromDLMembers": null,
+		"AcceptMessagesOnlyFromSendersOrMembers": null,
+	})
+	_only(fs, "pass", "group:support@acme.com")
+}
+
+test_pass_boolean_serialised_as_string if {
+	fs := group_external_senders.findings with input as _with_group({"RequireSenderAuthenticationEnabled": "False"})
+	_only(fs, "pass", "group:support@acme.com")
+}
+
+# A transport rule beside the group does not make the group's settings moot.
+test_pass_group_and_transport_rule_routes if {
+	inp := _set(_group_input, "/snapshot/exchange/Get-TransportRule", [object.union(_rule, {"SentTo": "Support"})])
+	fs := group_external_senders.findings with input as inp
+	_only(fs, "pass", "group:support@acme.com")
+}
+
+# ---------------------------------------------------------------------------
+# fail
+
+test_fail_require_sender_authentication if {
+	fs := group_external_senders.findings with input as _with_group({"RequireSenderAuthenticationEnabled": true})
+	_only(fs, "fail", "group:support@acme.com")
+	msg := _messages(fs)
+	contains(msg, `group "Support" <support@acme.com>`)
+	contains(msg, "RequireSenderAuthenticationEnabled = true")
+	not contains(msg, "AcceptMessagesOnlyFrom")
+}
+
+# Exchange mirrors AcceptMessagesOnlyFrom into ...SendersOrMembers: both shown.
+test_fail_accept_messages_only_from if {
+	fs := group_external_senders.findings with input as _with_group({
+		"AcceptMessagesOnlyFrom": ["d4c3b2a1-0f9e-4d8c-b7a6-5f4e3d2c1b0a"],
+		"AcceptMessagesOnlyFromSendersOrMembers": ["d4c3b2a1-0f9e-4d8c-b7a6-5f4e3d2c1b0a"],
+	})
+	_only(fs, "fail", "group:support@acme.com")
+	count(fs) == 1
+	msg := _messages(fs)
+	contains(msg, `AcceptMessagesOnlyFrom = ["d4c3b2a1-0f9e-4d8c-b7a6-5f4e3d2c1b0a"]`)
+	contains(msg, `AcceptMessagesOnlyFromSendersOrMembers = ["d4c3b2a1-0f9e-4d8c-b7a6-5f4e3d2c1b0a"]`)
+	not contains(msg, "AcceptMessagesOnlyFromDLMembers")
+	not contains(msg, "RequireSenderAuthenticationEnabled")
+}
+
+# A bare string where an array is usual still restricts the senders.
+test_fail_accept_from_dl_members_bare_string if {
+	fs := group_external_senders.findings with input as _with_group({"AcceptMessagesOnlyFromDLMembers": "All Staff"})
+	_only(fs, "fail", "group:support@acme.com")
+	contains(_messages(fs), `AcceptMessagesOnlyFromDLMembers = "All Staff"`)
+}
+
+test_fail_every_offence_listed if {
+	fs := group_external_senders.findings with input as _with_group({
+		"RequireSenderAuthenticationEnabled": true,
+		"AcceptMessagesOnlyFrom": ["Jane Doe"],
+		"AcceptMessagesOnlyFromDLMembers": ["All Staff"],
+		"AcceptMessagesOnlyFromSendersOrMembers": ["Jane Doe", "All Staff"],
+	})
+	_only(fs, "fail", "group:support@acme.com")
+	msg := _messages(fs)
+	contains(msg, "RequireSenderAuthenticationEnabled = true")
+	contains(msg, `AcceptMessagesOnlyFrom = ["Jane Doe"]`)
+	contains(msg, `AcceptMessagesOnlyFromDLMembers = ["All Staff"]`)
+	contains(msg, `AcceptMessagesOnlyFromSendersOrMembers = ["Jane Doe","All Staff"]`)
+}
+
+# A sender list rejects outside senders whatever the authentication flag says.
+test_fail_accept_list_even_when_authentication_flag_unknown if {
+	fs := group_external_senders.findings with input as _with_group({
+		"RequireSenderAuthenticationEnabled": null,
+		"AcceptMessagesOnlyFrom": ["Jane Doe"],
+	})
+	_only(fs, "fail", "group:support@acme.com")
+}
+
+# ---------------------------------------------------------------------------
+# not applicable
+
+test_not_applicable_mailbox_forwarding if {
+	fs := group_external_senders.findings with input as _mailbox_input
+	_only(fs, "not_applicable", "recipient:support@acme.com")
+	contains(_messages(fs), "method 2 (mailbox forwarding)")
+}
+
+test_not_applicable_transport_rule if {
+	fs := group_external_senders.findings with input as _rule_input
+	_only(fs, "not_applicable", "recipient:support@acme.com")
+	contains(_messages(fs), "fallback (transport rule)")
+}
+
+# ---------------------------------------------------------------------------
+# indeterminate
+
+test_indeterminate_authentication_flag_null if {
+	fs := group_external_senders.findings with input as _with_group({"RequireSenderAuthenticationEnabled": null})
+	_only(fs, "indeterminate", "group:support@acme.com")
+	contains(_messages(fs), "RequireSenderAuthenticationEnabled = null")
+}
+
+test_indeterminate_authentication_flag_absent if {
+	g := object.remove(_group, ["RequireSenderAuthenticationEnabled"])
+	fs := group_external_senders.findings with input as _set(_group_input, "/snapshot/exchange/Get-DistributionGroup", [g])
+	_only(fs, "indeterminate", "group:support@acme.com")
+}
+
+# The group holds the support address but not the contact: no route, so no
+# method to judge applicability by.
+test_indeterminate_no_route if {
+	inp := _set(_group_input, "/snapshot/exchange/Get-DistributionGroupMember/support@acme.com", [_jane_row])
+	fs := group_external_senders.findings with input as inp
+	_only(fs, "indeterminate", "recipient:support@acme.com")
+	msg := _messages(fs)
+	contains(msg, "no route from the support address support@acme.com")
+	contains(msg, "support-route")
+}
+
+test_indeterminate_group_members_not_collected if {
+	fs := group_external_senders.findings with input as _drop(_group_input, "/snapshot/exchange/Get-DistributionGroupMember")
+	_only(fs, "indeterminate", "recipient:support@acme.com")
+	contains(_messages(fs), "Get-DistributionGroupMember")
+}
+
+# The group row is there, but the read failed: its settings are not trusted.
+test_indeterminate_groups_errored if {
+	fs := group_external_senders.findings with input as _error(_group_input, "Get-DistributionGroup", "The request was throttled")
+	_only(fs, "indeterminate", "group:support@acme.com")
+	msg := _messages(fs)
+	contains(msg, "Get-DistributionGroup failed")
+	contains(msg, "throttled")
+}
+
+test_indeterminate_no_atera_section if {
+	fs := group_external_senders.findings with input as _drop(_group_input, "/snapshot/atera")
+	_statuses(fs) == {"indeterminate"}
+	contains(_messages(fs), "atera.support_address and atera.ticketing_address are not declared")
+}

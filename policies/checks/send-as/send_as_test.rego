@@ -1,0 +1,265 @@
+package ticketguard.checks.send_as_test
+
+import data.ticketguard.checks.send_as
+
+# --- fixtures --------------------------------------------------------------
+
+_facts := {"office365_smtp": {"server": "smtp.office365.com", "ports_ok": [587, 25], "ports_unsupported": [465]}}
+
+# Support mailbox: Identity is the ExternalDirectoryObjectId GUID (recent tenant).
+_support_mbx := {
+	"Name": "Support",
+	"Alias": "support",
+	"DisplayName": "Acme Support",
+	"Identity": "6fef5e0d-3093-46e0-8d67-28738686cef7",
+	"ExternalDirectoryObjectId": "6fef5e0d-3093-46e0-8d67-28738686cef7",
+	"Guid": "510e471c-0361-4820-95f8-a6673b05a865",
+	"ExchangeObjectId": "d599f831-fe22-4fcb-b916-21fad3a28efa",
+	"DistinguishedName": "CN=support,OU=acme.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=EURPR01A001,DC=prod,DC=outlook,DC=com",
+	"PrimarySmtpAddress": "support@acme.com",
+	"UserPrincipalName": "support@acme.onmicrosoft.com",
+	"EmailAddresses": ["SMTP:support@acme.com", "smtp:support@acme.onmicrosoft.com", "SPO:SPO_1c2b@SPO_5e1a"],
+	"RecipientTypeDetails": "SharedMailbox",
+}
+
+# The SMTP user: its UPN (what Trustee shows) is not one of its proxy addresses.
+_helpdesk_mbx := {
+	"Name": "helpdesk",
+	"Alias": "helpdesk",
+	"DisplayName": "Helpdesk Sender",
+	"Identity": "12216464-9f04-499d-b987-ca402361f2d6",
+	"ExternalDirectoryObjectId": "12216464-9f04-499d-b987-ca402361f2d6",
+	"Guid": "a54c74b9-53ae-4e3b-954d-ec83b4d0c169",
+	"ExchangeObjectId": "84faf81a-af28-40bc-9366-b3a7af503ffc",
+	"PrimarySmtpAddress": "helpdesk@acme.com",
+	"UserPrincipalName": "hd.sender@acme.onmicrosoft.com",
+	"EmailAddresses": ["SMTP:helpdesk@acme.com", "smtp:helpdesk@acme.mail.onmicrosoft.com"],
+	"RecipientTypeDetails": "UserMailbox",
+}
+
+_bob_mbx := {
+	"Name": "bob",
+	"Alias": "bob",
+	"DisplayName": "Bob Tech",
+	"Identity": "e79ee19f-96d6-41c1-b0be-de33cce652e9",
+	"ExternalDirectoryObjectId": "e79ee19f-96d6-41c1-b0be-de33cce652e9",
+	"PrimarySmtpAddress": "bob@acme.com",
+	"UserPrincipalName": "bob@acme.com",
+	"EmailAddresses": ["SMTP:bob@acme.com"],
+	"RecipientTypeDetails": "UserMailbox",
+}
+
+_self_row := {
+	"Identity": "Support",
+	"Trustee": "NT AUTHORITY\\SELF",
+	"AccessControlType": "Allow",
+	"AccessRights": ["SendAs"],
+	"IsInherited": false,
+	"InheritanceType": "None",
+}
+
+_helpdesk_row := {
+	"Identity": "Support",
+	"Trustee": "hd.sender@acme.onmicrosoft.com",
+	"AccessControlType": "Allow",
+	"AccessRights": ["SendAs"],
+	"IsInherited": false,
+	"InheritanceType": "None",
+}
+
+_base := {
+	"now": "2026-11-27T06:00:00Z",
+	"now_ns": 1795759200000000000,
+	"snapshot": {
+		"atera": {
+			"ticketing_address": "acme@ticketing.atera.com",
+			"support_address": "Support@Acme.com",
+			"smtp": {"server": "smtp.office365.com", "port": 587, "username": "helpdesk@acme.com", "ssl": true},
+		},
+		"exchange": {
+			"Get-Mailbox": [_support_mbx, _helpdesk_mbx, _bob_mbx],
+			"Get-DistributionGroup": [],
+			"Get-MailContact": [],
+			"Get-RecipientPermission": [_self_row, _helpdesk_row],
+		},
+	},
+}
+
+_with_rows(rows) := object.union(_base, {"snapshot": {"exchange": {"Get-RecipientPermission": rows}}})
+
+_with_smtp(s) := object.union(_base, {"snapshot": {"atera": {"smtp": s}}})
+
+_run(inp) := fs if {
+	fs := send_as.findings with input as inp with data.ticketguard.facts as _facts
+}
+
+_statuses(fs) := {f.status | some f in fs}
+
+# _only(fs, status) is the single finding, asserting there is exactly one.
+_only(fs, status) := f if {
+	count(fs) == 1
+	some f in fs
+	f.status == status
+}
+
+# --- pass ------------------------------------------------------------------
+
+test_pass_trustee_is_upn_of_smtp_user if {
+	f := _only(_run(_base), "pass")
+	contains(f.message, "helpdesk@acme.com")
+	contains(f.message, `mailbox "Acme Support"`)
+	contains(f.message, "Allow SendAs for hd.sender@acme.onmicrosoft.com")
+	f.resource == "mailbox:support@acme.com"
+}
+
+test_pass_rows_without_identity_and_comma_joined_rights if {
+	row := {"Trustee": "helpdesk@acme.com", "AccessControlType": "allow", "AccessRights": "SendAs, ReadPermission"}
+	f := _only(_run(_with_rows([{"Trustee": "NT AUTHORITY\\SELF", "AccessControlType": "Allow", "AccessRights": "SendAs"}, row])), "pass")
+	contains(f.message, "Allow ReadPermission,SendAs for helpdesk@acme.com")
+}
+
+test_pass_integer_enums if {
+	row := {"Identity": "support", "Trustee": "helpdesk@acme.com", "AccessControlType": 0, "AccessRights": 1}
+	_only(_run(_with_rows([row])), "pass")
+}
+
+test_pass_identity_as_guid_and_user_given_by_upn if {
+	row := object.union(_helpdesk_row, {"Identity": "6fef5e0d-3093-46e0-8d67-28738686cef7", "Trustee": "Helpdesk@Acme.com"})
+	inp := object.union(_with_rows([_self_row, row]), {"snapshot": {"atera": {"smtp": {"username": "HD.Sender@acme.onmicrosoft.com"}}}})
+	f := _only(_run(inp), "pass")
+	contains(f.message, "HD.Sender@acme.onmicrosoft.com")
+}
+
+test_pass_support_is_distribution_group if {
+	group := {
+		"Name": "Support",
+		"DisplayName": "Support",
+		"Identity": "Support",
+		"Guid": "20804437-f6b8-4309-82eb-017e905b2711",
+		"PrimarySmtpAddress": "support@acme.com",
+		"EmailAddresses": ["SMTP:support@acme.com"],
+	}
+	mbx := [_helpdesk_mbx, _bob_mbx]
+	inp := object.union(_base, {"snapshot": {"exchange": {"Get-Mailbox": mbx, "Get-DistributionGroup": [group]}}})
+	f := _only(_run(inp), "pass")
+	contains(f.message, `group "Support"`)
+	f.resource == "group:support@acme.com"
+}
+
+# A custom host that is not Microsoft's still counts as Office 365 when the
+# SMTP user is a mailbox of the tenant (DESIGN "Check semantics decided").
+test_pass_non_microsoft_host_with_tenant_user_is_checked if {
+	inp := _with_smtp({"server": "mail.acme.com"})
+	_only(_run(inp), "pass")
+}
+
+# --- fail ------------------------------------------------------------------
+
+test_fail_only_self_row if {
+	f := _only(_run(_with_rows([_self_row])), "fail")
+	contains(f.message, "only NT AUTHORITY\\SELF")
+	contains(f.message, "helpdesk@acme.com")
+	contains(f.message, "support@acme.com")
+}
+
+test_fail_no_rows if {
+	f := _only(_run(_with_rows([])), "fail")
+	contains(f.message, "rows: none")
+}
+
+test_fail_deny_wins_over_allow if {
+	deny := object.union(_helpdesk_row, {"AccessControlType": "Deny", "Trustee": "helpdesk@acme.com"})
+	f := _only(_run(_with_rows([_self_row, _helpdesk_row, deny])), "fail")
+	contains(f.message, "Deny row for SMTP user helpdesk@acme.com")
+	contains(f.message, "Deny SendAs for helpdesk@acme.com")
+}
+
+test_fail_send_as_granted_to_someone_else if {
+	bob := object.union(_helpdesk_row, {"Trustee": "bob@acme.com"})
+	f := _only(_run(_with_rows([_self_row, bob])), "fail")
+	contains(f.message, "Allow SendAs for bob@acme.com")
+}
+
+test_fail_grant_is_on_another_recipient if {
+	other := object.union(_helpdesk_row, {"Identity": "bob"})
+	f := _only(_run(_with_rows([_self_row, other])), "fail")
+	contains(f.message, "only NT AUTHORITY\\SELF")
+}
+
+test_fail_row_without_send_as_right if {
+	row := object.union(_helpdesk_row, {"AccessRights": ["ReadPermission"]})
+	f := _only(_run(_with_rows([row])), "fail")
+	contains(f.message, "Allow ReadPermission for hd.sender@acme.onmicrosoft.com")
+}
+
+test_fail_unknown_access_control_type_does_not_grant if {
+	row := {"Trustee": "helpdesk@acme.com", "AccessRights": ["SendAs"]}
+	f := _only(_run(_with_rows([row])), "fail")
+	contains(f.message, "unknown SendAs for helpdesk@acme.com")
+}
+
+# --- indeterminate ---------------------------------------------------------
+
+test_indeterminate_atera_section_missing if {
+	f := _only(_run(json.remove(_base, ["snapshot/atera"])), "indeterminate")
+	contains(f.message, "atera section is missing")
+}
+
+test_indeterminate_smtp_not_declared if {
+	f := _only(_run(json.remove(_base, ["snapshot/atera/smtp"])), "indeterminate")
+	contains(f.message, "atera.smtp is not declared")
+}
+
+test_indeterminate_support_address_not_declared if {
+	f := _only(_run(json.remove(_base, ["snapshot/atera/support_address"])), "indeterminate")
+	contains(f.message, "atera.support_address")
+}
+
+test_indeterminate_username_not_declared if {
+	f := _only(_run(json.remove(_base, ["snapshot/atera/smtp/username"])), "indeterminate")
+	contains(f.message, "atera.smtp.username")
+}
+
+test_indeterminate_recipient_permission_not_collected if {
+	f := _only(_run(json.remove(_base, ["snapshot/exchange/Get-RecipientPermission"])), "indeterminate")
+	contains(f.message, "Get-RecipientPermission was not collected")
+}
+
+test_indeterminate_recipient_permission_errored if {
+	inp := object.union(_base, {"snapshot": {"errors": [{"source": "Get-RecipientPermission", "message": "The operation couldn't be performed because object 'support@acme.com' couldn't be found"}]}})
+	f := _only(_run(inp), "indeterminate")
+	contains(f.message, "Get-RecipientPermission failed: The operation couldn't be performed")
+}
+
+test_indeterminate_mailboxes_not_collected if {
+	f := _only(_run(json.remove(_base, ["snapshot/exchange/Get-Mailbox"])), "indeterminate")
+	contains(f.message, "Get-Mailbox was not collected")
+}
+
+test_indeterminate_support_unknown_and_rows_unattributable if {
+	inp := object.union(_with_rows([object.union(_helpdesk_row, {"Identity": "Helpdesk Team"})]), {"snapshot": {"exchange": {"Get-Mailbox": [_helpdesk_mbx]}}})
+	f := _only(_run(inp), "indeterminate")
+	contains(f.message, "support@acme.com is not a mailbox or distribution group")
+	contains(f.message, "on Helpdesk Team")
+}
+
+# --- not applicable --------------------------------------------------------
+
+test_not_applicable_default_sender if {
+	f := _only(_run(_with_smtp(null)), "not_applicable")
+	contains(f.message, "noreply@atera.com")
+}
+
+test_not_applicable_smtp_user_is_support if {
+	inp := _with_smtp({"username": "SMTP:support@acme.onmicrosoft.com"})
+	f := _only(_run(inp), "not_applicable")
+	contains(f.message, "is the support recipient")
+	contains(f.message, `mailbox "Acme Support" <support@acme.com>`)
+}
+
+test_not_applicable_not_office365 if {
+	inp := _with_smtp({"server": "smtp.gmail.com", "username": "acme.tickets@gmail.com", "port": 465})
+	f := _only(_run(inp), "not_applicable")
+	contains(f.message, "custom SMTP server smtp.gmail.com is not Office 365")
+	contains(f.message, "acme.tickets@gmail.com")
+}
