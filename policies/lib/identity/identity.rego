@@ -1,0 +1,349 @@
+# Package identity: one model of the tenant's recipients, and resolution of a
+# reference in any form to the recipients it names.
+#
+# Exchange names one object by display name, alias, primary or proxy address,
+# DistinguishedName, Guid, ExchangeObjectId, ExternalDirectoryObjectId, UPN or
+# LegacyExchangeDN (inbox rules write the last as "Name" [EX:/o=...]). Checks
+# never compare two such forms as strings; they call resolve/by_address and
+# compare recipient keys.
+#
+# The form index is built once per evaluation, so resolve and by_address are
+# lookups, not scans (tenants have hundreds of mailboxes). Evaluate all checks
+# in one query so that it is built once per snapshot, not once per check.
+#
+# API (DESIGN.md; * = addition):
+#   recipients            key -> {"kind", "label", "primary", "addresses",
+#                                 "forms", "object"} over Get-Mailbox,
+#                         Get-DistributionGroup, Get-MailContact. Forms add
+#                         UserPrincipalName, WindowsLiveID and
+#                         MicrosoftOnlineServicesID* (Send As trustees are UPNs);
+#                         addresses add WindowsEmailAddress*. Two objects with
+#                         one id get "#<position>" appended to every key*.
+#   resolve(ref)          set of keys whose forms contain util.parse_ref(ref);
+#                         always defined (empty set when nothing matches)
+#   by_address(addr)      set of keys whose addresses contain util.norm_addr(addr)
+#   label(key)            `mailbox "Support" <support@acme.com>`; for a key that
+#                         is not a recipient*: `external address <a@b>` for
+#                         "external:a@b", `unresolved reference "x"` for
+#                         "unresolved:x", else the key itself
+#   resolve_kind(ref, kind)*   resolve(ref) restricted to one kind
+#   resolve_entry(x)*     keys for a member-like value: a string reference, or
+#                         an object (Get-DistributionGroupMember row, Graph
+#                         member) resolved by its most specific fields first
+#                         (ids, addresses, DN), then by its names
+#   refers_to(ref, key)*  key in resolve(ref)
+#   same(a, b)*           two references share at least one recipient
+#   is_unresolvable(ref)* well-known principals (NT AUTHORITY\SELF, SIDs) that
+#                         never name a recipient
+#   kind_of(key)*         "mailbox" | "group" | "contact"; undefined otherwise
+#   external_key(addr)*   "external:" + norm_addr(addr), the graph node for an
+#                         address no recipient of the snapshot answers to
+#   node(addr)*           by_address(addr), or {external_key(addr)} when empty
+#   ref_nodes(ref)*       resolve(ref), else {"external:addr"} for an address,
+#                         else {"unresolved:<ref>"}: graph nodes for a reference
+#   entry_nodes(x)*       the same for a member-like value (string or object)
+#   member_rows(key)*     raw Get-DistributionGroupMember rows of a group key (or
+#                         of "external:addr"); undefined when not collected
+#   members(key)*         set of entry_nodes of member_rows(key); undefined when
+#                         not collected (never read that as "no members")
+package ticketguard.lib.identity
+
+import data.ticketguard.lib.snap
+import data.ticketguard.lib.util
+
+_sources := [
+	{"kind": "mailbox", "cmdlet": "Get-Mailbox"},
+	{"kind": "group", "cmdlet": "Get-DistributionGroup"},
+	{"kind": "contact", "cmdlet": "Get-MailContact"},
+]
+
+# Single-valued properties an object can be referred to by.
+_name_fields := [
+	"DisplayName", "Name", "Alias", "Identity", "DistinguishedName",
+	"Guid", "ExchangeObjectId", "ExternalDirectoryObjectId", "LegacyExchangeDN",
+	"UserPrincipalName", "WindowsLiveID", "MicrosoftOnlineServicesID",
+]
+
+_str(o, field) := s if {
+	v := o[field]
+	is_string(v)
+	s := trim_space(v)
+	s != ""
+}
+
+_first_id(o) := lower(s) if {
+	s := _str(o, "ExternalDirectoryObjectId")
+} else := lower(s) if {
+	s := _str(o, "Guid")
+} else := lower(s) if {
+	s := _str(o, "ExchangeObjectId")
+} else := lower(s) if {
+	s := _str(o, "Identity")
+} else := util.norm_addr(s) if {
+	s := _str(o, "PrimarySmtpAddress")
+}
+
+_key_id(o, _) := _first_id(o)
+
+# An object with none of the id fields still gets a stable, unique key.
+_key_id(o, i) := sprintf("#%d", [i]) if not _first_id(o)
+
+_entries := [e |
+	some src in _sources
+	some i, o in snap.items(src.cmdlet)
+	is_object(o)
+	e := {"kind": src.kind, "object": o, "key": concat(":", [src.kind, _key_id(o, i)])}
+]
+
+# Two different objects claiming one id (a damaged export) would make the
+# recipients comprehension fail; then every key gets its position appended.
+# The check is a count, so the usual case costs no pairwise comparison.
+_keys_unique if count({e.key | some e in _entries}) == count(_entries)
+
+_entry_key(_, e) := e.key if _keys_unique
+
+_entry_key(i, e) := sprintf("%s#%d", [e.key, i]) if not _keys_unique
+
+recipients := {k: _describe(e.kind, e.object) |
+	some i, e in _entries
+	k := _entry_key(i, e)
+}
+
+# _describe runs for every recipient of the tenant, so it is written to keep
+# the number of Rego expressions per value small: values are lower-cased in
+# one call per object (concat/lower/split) and util.parse_ref only runs when
+# some name contains ":" or "[".
+#
+# Proxy addresses: "SMTP:" primary, "smtp:" secondary; other prefixes (SIP:,
+# SPO:) are not mail; "X500:" proxies are former LegacyExchangeDNs that inbox
+# rules may still cite, so they are forms but not addresses.
+_describe(kind, o) := {
+	"kind": kind,
+	"label": _label(kind, o, primary),
+	"primary": primary,
+	"addresses": addresses,
+	"forms": ((plain | parsed) | (addresses | x500)) - {""},
+	"object": o,
+} if {
+	raw_proxies := [p | some p in util.as_array(object.get(o, "EmailAddresses", [])); is_string(p)]
+	proxies := split(lower(concat("\n", raw_proxies)), "\n")
+	x500 := {trim_space(substring(p, 5, -1)) | some p in proxies; startswith(p, "x500:")}
+	addresses := {trim_space(substring(p, 5, -1)) | some p in proxies; startswith(p, "smtp:")} | _own_addresses(kind, o)
+	names := split(lower(concat("\n", [v | some v in object.filter(o, _name_fields); is_string(v)])), "\n")
+	plain := {trim_space(v) | some v in names}
+	parsed := {util.parse_ref(v) | _any_special(names); some v in names}
+	primary := _primary(kind, o, raw_proxies)
+}
+
+_any_special(names) if regex.match(`[:\[]`, concat("", names))
+
+# Contacts also answer to their external address (the Atera ticketing address).
+_own_addresses(kind, o) := {a |
+	some f in _address_fields[kind]
+	a := util.norm_addr(o[f])
+	contains(a, "@")
+}
+
+_address_fields := {
+	"mailbox": ["PrimarySmtpAddress", "WindowsEmailAddress"],
+	"group": ["PrimarySmtpAddress", "WindowsEmailAddress"],
+	"contact": ["PrimarySmtpAddress", "WindowsEmailAddress", "ExternalEmailAddress"],
+}
+
+_primary(kind, o, raw_proxies) := a if {
+	a := util.norm_addr(o.PrimarySmtpAddress)
+	a != ""
+} else := util.norm_addr(ps[0]) if {
+	ps := [p | some p in raw_proxies; startswith(p, "SMTP:")]
+	count(ps) > 0
+} else := a if {
+	kind == "contact"
+	a := util.norm_addr(o.ExternalEmailAddress)
+} else := ""
+
+_display(o) := s if {
+	s := _str(o, "DisplayName")
+} else := s if {
+	s := _str(o, "Name")
+} else := s if {
+	s := _str(o, "Alias")
+} else := s if {
+	s := _str(o, "Identity")
+} else := "(no name)"
+
+_label(kind, o, primary) := sprintf("%s %q <%s>", [kind, _display(o), primary]) if primary != ""
+
+_label(kind, o, "") := sprintf("%s %q", [kind, _display(o)])
+
+# The index, built once per evaluation: normalised form -> {key: true}.
+# object.union_n merges nested objects, so a form shared by several
+# recipients keeps all their keys; the merge runs in Go, not in Rego.
+_form_index := object.union_n([{f: {k: true}} | some k, r in recipients; some f in r.forms])
+
+# Security principals that Get-RecipientPermission and friends list but that
+# are not recipients: they must never resolve, even to an object whose name
+# happens to match.
+_unresolvable_prefixes := ["nt authority\\", "s-1-5-", "nt-authority\\"]
+
+is_unresolvable(ref) if _unresolvable(util.parse_ref(ref))
+
+_unresolvable(r) if strings.any_prefix_match(r, _unresolvable_prefixes)
+
+resolve(ref) := ks if {
+	r := util.parse_ref(ref)
+	not _unresolvable(r)
+	ks := object.keys(_form_index[r])
+} else := set()
+
+# Addresses are forms too, so the form index answers; the address test keeps
+# out an object whose *name* merely looks like the address.
+by_address(addr) := {k |
+	a := util.norm_addr(addr)
+	some k, _ in object.get(_form_index, a, {})
+	a in recipients[k].addresses
+}
+
+resolve_kind(ref, kind) := {k | some k in resolve(ref); recipients[k].kind == kind}
+
+refers_to(ref, key) if key in resolve(ref)
+
+same(a, b) if count(resolve(a) & resolve(b)) > 0
+
+kind_of(key) := recipients[key].kind
+
+external_key(addr) := concat("", ["external:", util.norm_addr(addr)])
+
+node(addr) := ks if {
+	ks := by_address(addr)
+	count(ks) > 0
+} else := {external_key(addr)}
+
+label(key) := recipients[key].label
+
+label(key) := sprintf("external address <%s>", [substring(key, 9, -1)]) if {
+	not recipients[key]
+	startswith(key, "external:")
+}
+
+label(key) := sprintf("unresolved reference %q", [substring(key, 11, -1)]) if {
+	not recipients[key]
+	startswith(key, "unresolved:")
+}
+
+label(key) := key if {
+	not recipients[key]
+	not startswith(key, "external:")
+	not startswith(key, "unresolved:")
+}
+
+# Member rows name one object several ways; the precise fields are tried first
+# so that a shared display name cannot add a second recipient.
+_strong_fields := [
+	"ExternalDirectoryObjectId", "Guid", "ExchangeObjectId", "PrimarySmtpAddress",
+	"DistinguishedName", "LegacyExchangeDN", "ExternalEmailAddress", "WindowsEmailAddress",
+	"UserPrincipalName", "Id", "id", "mail", "userPrincipalName",
+]
+
+_weak_fields := ["Identity", "Alias", "Name", "DisplayName", "displayName"]
+
+# object.filter first: member rows carry many fields, few of them ids.
+_resolve_fields(o, fields) := {k |
+	some v in object.filter(o, fields)
+	is_string(v)
+	some k in resolve(v)
+}
+
+# A Graph recipient: {"emailAddress": {"name", "address"}}.
+_resolve_nested(o) := by_address(o.emailAddress.address) if {
+	is_object(o.emailAddress)
+} else := set()
+
+resolve_entry(x) := resolve(x) if is_string(x)
+
+resolve_entry(x) := ks if {
+	is_object(x)
+	strong := _resolve_fields(x, _strong_fields) | _resolve_nested(x)
+	ks := _pick(strong, x)
+}
+
+resolve_entry(x) := set() if {
+	not is_string(x)
+	not is_object(x)
+}
+
+_pick(strong, _) := strong if count(strong) > 0
+
+_pick(strong, x) := _resolve_fields(x, _weak_fields) if count(strong) == 0
+
+# Graph nodes for a reference: the recipients it resolves to; else, for an
+# address, "external:addr" (no recipient of the snapshot answers to it, so mail
+# leaves through it); else "unresolved:<normalised reference>".
+ref_nodes(ref) := ks if {
+	ks := resolve(ref)
+	count(ks) > 0
+} else := {external_key(r)} if {
+	r := util.parse_ref(ref)
+	util.is_address(r)
+} else := {concat("", ["unresolved:", util.parse_ref(ref)])} if {
+	is_string(ref)
+} else := set()
+
+_entry_address_fields := ["PrimarySmtpAddress", "ExternalEmailAddress", "WindowsEmailAddress", "mail", "address"]
+
+_entry_name(x) := s if {
+	s := _display(x)
+	s != "(no name)"
+} else := s if {
+	s := _str(x, "displayName")
+} else := "(no name)"
+
+entry_nodes(x) := ref_nodes(x) if is_string(x)
+
+entry_nodes(x) := ks if {
+	is_object(x)
+	ks := _entry_nodes(x, resolve_entry(x))
+}
+
+# Graph recipients wrap the address: {"emailAddress": {"address": ...}}.
+_entry_address(x) := a if {
+	a := util.norm_addr(x.emailAddress.address)
+	util.is_address(a)
+} else := a if {
+	some f in _entry_address_fields
+	a := util.norm_addr(x[f])
+	util.is_address(a)
+}
+
+_entry_nodes(_, ks) := ks if count(ks) > 0
+
+_entry_nodes(x, ks) := nodes if {
+	count(ks) == 0
+	nodes := _entry_fallback(x)
+}
+
+_entry_fallback(x) := {external_key(a)} if {
+	a := _entry_address(x)
+} else := {concat("", ["unresolved:", lower(_entry_name(x))])}
+
+# Group membership, from Get-DistributionGroupMember keyed by the group's
+# primary address (the collector's key; any other address of the group is
+# tried as well). Undefined when the membership of that group was not
+# collected: callers must then say "unknown", never "not a member".
+member_rows(key) := rows if {
+	all := snap.per_recipient_all("Get-DistributionGroupMember")
+	lists := [l | some a in _member_lookup_addresses(key); l := all[a]; l != null]
+	count(lists) > 0
+	rows := [row | some l in lists; some row in util.as_array(l)]
+}
+
+_member_lookup_addresses(key) := recipients[key].addresses
+
+_member_lookup_addresses(key) := {substring(key, 9, -1)} if {
+	not recipients[key]
+	startswith(key, "external:")
+}
+
+members(key) := ms if {
+	rows := member_rows(key)
+	ms := {n | some row in rows; some n in entry_nodes(row)}
+}

@@ -1,0 +1,332 @@
+package ticketguard.lib.identity_test
+
+import data.ticketguard.lib.identity
+
+_legacy_dn := "/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=abc123-support"
+
+_old_dn := "/o=First Organization/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=support-old"
+
+_support := {
+	"Name": "support",
+	"Alias": "support",
+	"DisplayName": "Support Desk",
+	"Identity": "5f3c0e43-1b1c-4f6e-9d0e-0c6e5d1c2b10",
+	"ExternalDirectoryObjectId": "5F3C0E43-1B1C-4F6E-9D0E-0C6E5D1C2B10",
+	"Guid": "0b1f0a52-6d9e-4a55-8d39-3a3f0f2a9e11",
+	"ExchangeObjectId": "7d6f3a21-0c4f-4ee5-9a61-0f3b8e9d2c12",
+	"PrimarySmtpAddress": "Support@Acme.com",
+	"UserPrincipalName": "support.upn@acme.onmicrosoft.com",
+	"WindowsLiveID": "support.live@acme.com",
+	"MicrosoftOnlineServicesID": "support.mos@acme.com",
+	"DistinguishedName": "CN=support,OU=acme.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=EURPR01A001,DC=prod,DC=outlook,DC=com",
+	"LegacyExchangeDN": _legacy_dn,
+	"EmailAddresses": [
+		"SMTP:Support@Acme.com",
+		"smtp:helpdesk@acme.com",
+		"smtp:support@acme.onmicrosoft.com",
+		"SIP:sip-only@acme.com",
+		"SPO:SPO_abc@SPO_tenant",
+		concat(":", ["X500", _old_dn]),
+	],
+}
+
+_group := {
+	"Name": "Sales",
+	"DisplayName": "Sales Team",
+	"Guid": "1111aaaa-0000-0000-0000-000000000001",
+	"PrimarySmtpAddress": "sales@acme.com",
+	"EmailAddresses": "SMTP:sales@acme.com",
+}
+
+_contact := {
+	"Name": "Atera Ticketing",
+	"DisplayName": "Atera Ticketing",
+	"Identity": "Atera Ticketing",
+	"Guid": "2222bbbb-0000-0000-0000-000000000002",
+	"ExternalEmailAddress": "SMTP:Acme@Ticketing.Atera.com",
+	"PrimarySmtpAddress": "acme_ticketing@acme.com",
+	"EmailAddresses": ["SMTP:acme_ticketing@acme.com"],
+}
+
+_input := {"snapshot": {"exchange": {
+	"Get-Mailbox": [_support],
+	"Get-DistributionGroup": [_group],
+	"Get-MailContact": [_contact],
+}}}
+
+_mbx := "mailbox:5f3c0e43-1b1c-4f6e-9d0e-0c6e5d1c2b10"
+
+_grp := "group:1111aaaa-0000-0000-0000-000000000001"
+
+_con := "contact:2222bbbb-0000-0000-0000-000000000002"
+
+test_keys_by_kind_and_first_id if {
+	r := identity.recipients with input as _input
+	object.keys(r) == {_mbx, _grp, _con}
+	r[_mbx].kind == "mailbox"
+	r[_grp].kind == "group"
+	r[_con].kind == "contact"
+}
+
+test_key_falls_back_to_identity_then_address if {
+	i := {"snapshot": {"exchange": {"Get-Mailbox": [
+		{"Identity": "Alias1", "PrimarySmtpAddress": "a@acme.com"},
+		{"PrimarySmtpAddress": "SMTP:B@acme.com"},
+		{"DisplayName": "no ids at all"},
+	]}}}
+	object.keys(identity.recipients) == {"mailbox:alias1", "mailbox:b@acme.com", "mailbox:#2"} with input as i
+}
+
+test_duplicate_ids_do_not_break_evaluation if {
+	i := {"snapshot": {"exchange": {"Get-Mailbox": [
+		{"Guid": "g1", "DisplayName": "One"},
+		{"Guid": "g1", "DisplayName": "Two"},
+	]}}}
+	object.keys(identity.recipients) == {"mailbox:g1#0", "mailbox:g1#1"} with input as i
+}
+
+test_primary_and_addresses if {
+	r := identity.recipients[_mbx] with input as _input
+	r.primary == "support@acme.com"
+	r.addresses == {"support@acme.com", "helpdesk@acme.com", "support@acme.onmicrosoft.com"}
+}
+
+test_sip_spo_x500_are_not_addresses if {
+	r := identity.recipients[_mbx] with input as _input
+	not "sip-only@acme.com" in r.addresses
+	count([a | some a in r.addresses; startswith(a, "/o=")]) == 0
+}
+
+test_contact_addresses_include_external if {
+	r := identity.recipients[_con] with input as _input
+	r.addresses == {"acme@ticketing.atera.com", "acme_ticketing@acme.com"}
+	r.primary == "acme_ticketing@acme.com"
+}
+
+test_contact_primary_falls_back_to_external if {
+	i := {"snapshot": {"exchange": {"Get-MailContact": [{"Guid": "c", "ExternalEmailAddress": "SMTP:X@Ext.com"}]}}}
+	identity.recipients["contact:c"].primary == "x@ext.com" with input as i
+}
+
+test_primary_falls_back_to_uppercase_proxy if {
+	i := {"snapshot": {"exchange": {"Get-Mailbox": [{"Guid": "m", "EmailAddresses": ["smtp:two@acme.com", "SMTP:One@acme.com"]}]}}}
+	identity.recipients["mailbox:m"].primary == "one@acme.com" with input as i
+}
+
+test_bare_string_email_addresses if {
+	identity.recipients[_grp].addresses == {"sales@acme.com"} with input as _input
+}
+
+test_labels if {
+	identity.label(_mbx) == `mailbox "Support Desk" <support@acme.com>` with input as _input
+	identity.label(_con) == `contact "Atera Ticketing" <acme_ticketing@acme.com>` with input as _input
+	identity.label("external:a@b.com") == "external address <a@b.com>" with input as _input
+	identity.label("unresolved:x") == `unresolved reference "x"` with input as _input
+	identity.label("other:x") == "other:x" with input as _input
+}
+
+test_label_without_address if {
+	i := {"snapshot": {"exchange": {"Get-Mailbox": [{"Guid": "m", "Name": "nomail"}]}}}
+	identity.label("mailbox:m") == `mailbox "nomail"` with input as i
+}
+
+# Every form an object can be referred to by resolves to it.
+test_resolve_every_form if {
+	refs := [
+		"Support Desk", "support", "SUPPORT",
+		"5f3c0e43-1b1c-4f6e-9d0e-0c6e5d1c2b10",
+		"0B1F0A52-6D9E-4A55-8D39-3A3F0F2A9E11",
+		"7d6f3a21-0c4f-4ee5-9a61-0f3b8e9d2c12",
+		"support@acme.com", "SMTP:Support@Acme.com", "smtp:helpdesk@acme.com",
+		"support@acme.onmicrosoft.com",
+		"support.upn@acme.onmicrosoft.com", "support.live@acme.com", "support.mos@acme.com",
+		"cn=support,ou=acme.onmicrosoft.com,ou=microsoft exchange hosted organizations,dc=eurpr01a001,dc=prod,dc=outlook,dc=com",
+		_legacy_dn,
+		concat("", [`"Support Desk" [EX:`, _legacy_dn, "]"]),
+		concat("", [`"Support Desk" [EX:`, _old_dn, "]"]),
+		concat(":", ["X500", _old_dn]),
+		`"Support Desk" [SMTP:helpdesk@acme.com]`,
+		"  Support@ACME.com ",
+	]
+	every ref in refs {
+		identity.resolve(ref) == {_mbx} with input as _input
+	}
+}
+
+test_resolve_contact_by_external_address if {
+	identity.resolve("acme@ticketing.atera.com") == {_con} with input as _input
+	identity.resolve(`"Atera" [SMTP:ACME@ticketing.atera.com]`) == {_con} with input as _input
+	identity.resolve("SMTP:acme@ticketing.atera.com") == {_con} with input as _input
+	identity.resolve("Atera Ticketing") == {_con} with input as _input
+}
+
+test_resolve_unknown_is_empty_set if {
+	identity.resolve("nobody@acme.com") == set() with input as _input
+	identity.resolve(null) == set() with input as _input
+	identity.resolve("") == set() with input as _input
+	identity.resolve(`"Other" [EX:/o=ExchangeLabs/cn=Recipients/cn=other]`) == set() with input as _input
+}
+
+test_sip_and_spo_do_not_resolve if {
+	identity.resolve("sip-only@acme.com") == set() with input as _input
+	identity.resolve("SIP:sip-only@acme.com") == set() with input as _input
+}
+
+test_nt_authority_never_resolves if {
+	i := {"snapshot": {"exchange": {"Get-Mailbox": [{"Guid": "m", "DisplayName": `NT AUTHORITY\SELF`}]}}}
+	identity.resolve(`NT AUTHORITY\SELF`) == set() with input as i
+	identity.resolve("S-1-5-10") == set() with input as i
+	identity.is_unresolvable(`nt authority\self`)
+	not identity.is_unresolvable("support@acme.com")
+}
+
+test_ambiguous_name_resolves_to_all if {
+	i := {"snapshot": {"exchange": {
+		"Get-Mailbox": [{"Guid": "m", "DisplayName": "Support", "PrimarySmtpAddress": "support@acme.com"}],
+		"Get-DistributionGroup": [{"Guid": "g", "DisplayName": "Support", "PrimarySmtpAddress": "support-dl@acme.com"}],
+	}}}
+	identity.resolve("support") == {"mailbox:m", "group:g"} with input as i
+	identity.resolve_kind("support", "group") == {"group:g"} with input as i
+}
+
+test_by_address if {
+	identity.by_address("SMTP:HelpDesk@acme.com") == {_mbx} with input as _input
+	identity.by_address("acme@ticketing.atera.com") == {_con} with input as _input
+	identity.by_address("other@acme.com") == set() with input as _input
+}
+
+test_by_address_ignores_names if {
+	i := {"snapshot": {"exchange": {"Get-Mailbox": [
+		{"Guid": "m", "DisplayName": "support@acme.com", "PrimarySmtpAddress": "other@acme.com"},
+	]}}}
+	identity.by_address("support@acme.com") == set() with input as i
+	identity.resolve("support@acme.com") == {"mailbox:m"} with input as i
+}
+
+test_by_address_upn_is_not_an_address if {
+	identity.by_address("support.upn@acme.onmicrosoft.com") == set() with input as _input
+}
+
+test_refers_to_and_same if {
+	identity.refers_to(_legacy_dn, _mbx) with input as _input
+	not identity.refers_to(_legacy_dn, _con) with input as _input
+	identity.same("support.upn@acme.onmicrosoft.com", "Support Desk") with input as _input
+	not identity.same("support@acme.com", "acme@ticketing.atera.com") with input as _input
+	not identity.same("nobody@acme.com", "nobody@acme.com") with input as _input
+}
+
+test_kind_of if {
+	identity.kind_of(_grp) == "group" with input as _input
+	not identity.kind_of("external:x@y.com") with input as _input
+}
+
+test_node if {
+	identity.node("Support@acme.com") == {_mbx} with input as _input
+	identity.node("SMTP:Someone@Gmail.com") == {"external:someone@gmail.com"} with input as _input
+}
+
+test_resolve_entry_member_row if {
+	row := {
+		"Identity": "Atera Ticketing",
+		"Name": "Atera Ticketing",
+		"PrimarySmtpAddress": "acme_ticketing@acme.com",
+		"RecipientType": "MailContact",
+	}
+	identity.resolve_entry(row) == {_con} with input as _input
+}
+
+test_resolve_entry_prefers_precise_fields if {
+	i := {"snapshot": {"exchange": {
+		"Get-Mailbox": [{"Guid": "m", "Name": "Shared", "PrimarySmtpAddress": "a@acme.com"}],
+		"Get-MailContact": [{"Guid": "c", "Name": "Shared", "ExternalEmailAddress": "SMTP:b@ext.com"}],
+	}}}
+	identity.resolve_entry({"Name": "Shared", "ExternalDirectoryObjectId": "nope", "Guid": "c"}) == {"contact:c"} with input as i
+	identity.resolve_entry({"Name": "Shared"}) == {"mailbox:m", "contact:c"} with input as i
+}
+
+test_resolve_entry_graph_member if {
+	identity.resolve_entry({"id": "5f3c0e43-1b1c-4f6e-9d0e-0c6e5d1c2b10", "displayName": "x"}) == {_mbx} with input as _input
+}
+
+test_resolve_entry_string_and_other if {
+	identity.resolve_entry("Sales Team") == {_grp} with input as _input
+	identity.resolve_entry(null) == set() with input as _input
+	identity.resolve_entry(3) == set() with input as _input
+}
+
+test_name_with_colon_and_brackets if {
+	i := {"snapshot": {"exchange": {"Get-Mailbox": [{"Guid": "m", "DisplayName": "Help: Desk [EU]"}]}}}
+	identity.resolve("help: desk [eu]") == {"mailbox:m"} with input as i
+	identity.resolve("Help: Desk [EU]") == {"mailbox:m"} with input as i
+}
+
+test_no_exchange_data if {
+	identity.recipients == {} with input as {"snapshot": {}}
+	identity.resolve("support") == set() with input as {"snapshot": {}}
+}
+
+test_forms_hold_no_empty_string if {
+	i := {"snapshot": {"exchange": {"Get-Mailbox": [{"Guid": "m", "DisplayName": "", "Name": "  ", "Alias": null}]}}}
+	not "" in identity.recipients["mailbox:m"].forms with input as i
+	identity.resolve(" ") == set() with input as i
+}
+
+test_ref_nodes if {
+	identity.ref_nodes(`"Support Desk" [EX:/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=abc123-support]`) == {_mbx} with input as _input
+	identity.ref_nodes(`"Someone" [SMTP:Someone@Gmail.com]`) == {"external:someone@gmail.com"} with input as _input
+	identity.ref_nodes("Departed User") == {"unresolved:departed user"} with input as _input
+	identity.ref_nodes(null) == set() with input as _input
+}
+
+test_entry_nodes if {
+	identity.entry_nodes({"Name": "Atera Ticketing", "PrimarySmtpAddress": "acme_ticketing@acme.com"}) == {_con} with input as _input
+	identity.entry_nodes({"Name": "Guest", "PrimarySmtpAddress": "guest@partner.com"}) == {"external:guest@partner.com"} with input as _input
+	identity.entry_nodes({"emailAddress": {"name": "X", "address": "X@Partner.com"}}) == {"external:x@partner.com"} with input as _input
+	identity.entry_nodes({"emailAddress": {"address": "support@acme.com"}}) == {_mbx} with input as _input
+	identity.entry_nodes({"Name": "Ghost"}) == {"unresolved:ghost"} with input as _input
+	identity.entry_nodes("Sales Team") == {_grp} with input as _input
+}
+
+_with_members := {"snapshot": {"exchange": {
+	"Get-Mailbox": [_support],
+	"Get-DistributionGroup": [_group],
+	"Get-MailContact": [_contact],
+	"Get-DistributionGroupMember": {"sales@acme.com": [
+		{"Name": "support", "ExternalDirectoryObjectId": "5f3c0e43-1b1c-4f6e-9d0e-0c6e5d1c2b10"},
+		{"Name": "Atera Ticketing", "PrimarySmtpAddress": "acme_ticketing@acme.com"},
+		{"Name": "Partner", "PrimarySmtpAddress": "p@partner.com"},
+	]},
+}}}
+
+test_members if {
+	identity.members(_grp) == {_mbx, _con, "external:p@partner.com"} with input as _with_members
+	count(identity.member_rows(_grp)) == 3 with input as _with_members
+}
+
+test_members_not_collected_is_undefined if {
+	not identity.members(_grp) with input as _input
+	not identity.member_rows(_grp) with input as _input
+}
+
+test_members_empty_list_is_defined if {
+	i := json.patch(_input, [{"op": "add", "path": "/snapshot/exchange/Get-DistributionGroupMember", "value": {"sales@acme.com": []}}])
+	identity.members(_grp) == set() with input as i
+}
+
+test_members_keyed_by_secondary_address if {
+	g := object.union(_group, {"EmailAddresses": ["SMTP:sales@acme.com", "smtp:team@acme.com"]})
+	i := {"snapshot": {"exchange": {
+		"Get-DistributionGroup": [g],
+		"Get-MailContact": [_contact],
+		"Get-DistributionGroupMember": {"team@acme.com": [{"Name": "Atera Ticketing", "Guid": "2222bbbb-0000-0000-0000-000000000002"}]},
+	}}}
+	identity.members(_grp) == {_con} with input as i
+}
+
+test_members_of_unknown_group_by_address if {
+	identity.members("external:sales@acme.com") == {_mbx, _con, "external:p@partner.com"} with input as {"snapshot": {"exchange": {
+		"Get-Mailbox": [_support],
+		"Get-MailContact": [_contact],
+		"Get-DistributionGroupMember": _with_members.snapshot.exchange["Get-DistributionGroupMember"],
+	}}}
+}

@@ -1,0 +1,151 @@
+# Package snap: access to the normalised snapshot (input.snapshot).
+#
+# Knows where things live and whether they were collected, so checks can say
+# "indeterminate" instead of passing on missing data.
+#
+# Source names are cmdlet names under input.snapshot.exchange ("Get-Mailbox").
+# Names starting with "graph." address input.snapshot.graph instead
+# ("graph.messageRules" -> input.snapshot.graph.messageRules).
+#
+# An error entry is an object in input.snapshot.errors with "source" (the
+# source name, compared case-insensitively) and its text in "message"
+# (or "error").
+#
+# API (DESIGN.md; * = addition):
+#   exchange                   input.snapshot.exchange or {}
+#   graph*                     input.snapshot.graph or {}
+#   errored(source)            input.snapshot.errors has an entry for source
+#   error_text(source)*        the joined error messages for source
+#   collected(name)            present and not errored
+#   unavailable(names)         set of names (array or set) not collected
+#   items(name)                the normalised array, [] when absent
+#   per_recipient(name, addr)  array for that recipient; undefined when absent
+#   per_recipient_all(name)*   the whole per-recipient object, {} when absent
+#   ticketing_address          normalised; undefined when not declared
+#   support_address            normalised; undefined when not declared
+#   atera_declared             both addresses declared
+#   smtp                       the atera.smtp value (object or null)
+#   smtp_declared*             atera.smtp is present (even null)
+#   custom_smtp                smtp is an object
+#   missing_message(names)     "Get-X was not collected; Get-Y failed: <text>"
+#   recipient_missing_message(name, addr)*
+#                              "Get-InboxRule for a@b was not collected" (or failed)
+package ticketguard.lib.snap
+
+import data.ticketguard.lib.util
+
+exchange := x if {
+	x := input.snapshot.exchange
+	is_object(x)
+} else := {}
+
+graph := x if {
+	x := input.snapshot.graph
+	is_object(x)
+} else := {}
+
+_errors := [e |
+	some e in util.as_array(object.get(input, ["snapshot", "errors"], []))
+	is_object(e)
+	is_string(e.source)
+]
+
+errored(source) if {
+	some e in _errors
+	util.eq_fold(e.source, source)
+}
+
+_error_message(e) := e.message if {
+	is_string(e.message)
+} else := e.error if {
+	is_string(e.error)
+} else := "no error text"
+
+error_text(source) := concat("; ", sort({m |
+	some e in _errors
+	util.eq_fold(e.source, source)
+	m := _error_message(e)
+}))
+
+# _raw(name) is the value of a source; undefined when the key is absent or
+# null (null is "not collected" before normalisation too).
+_raw(name) := v if {
+	not startswith(name, "graph.")
+	v := exchange[name]
+	v != null
+}
+
+_raw(name) := v if {
+	startswith(name, "graph.")
+	v := graph[substring(name, 6, -1)]
+	v != null
+}
+
+collected(name) if {
+	_raw(name)
+	not errored(name)
+}
+
+unavailable(names) := {n |
+	some n in names
+	not collected(n)
+}
+
+# items is tolerant of an unnormalised single object (hand-written test input).
+items(name) := v if {
+	v := _raw(name)
+	is_array(v)
+} else := [v] if {
+	v := _raw(name)
+	is_object(v)
+} else := []
+
+per_recipient_all(name) := v if {
+	v := _raw(name)
+	is_object(v)
+} else := {}
+
+per_recipient(name, addr) := util.as_array(v) if {
+	v := per_recipient_all(name)[util.norm_addr(addr)]
+	v != null
+}
+
+_atera := a if {
+	a := input.snapshot.atera
+	is_object(a)
+} else := {}
+
+_declared_address(field) := a if {
+	a := util.norm_addr(_atera[field])
+	a != ""
+}
+
+ticketing_address := _declared_address("ticketing_address")
+
+support_address := _declared_address("support_address")
+
+atera_declared if {
+	ticketing_address
+	support_address
+}
+
+smtp := _atera.smtp
+
+smtp_declared if "smtp" in object.keys(_atera)
+
+custom_smtp if is_object(smtp)
+
+_missing_part(n) := sprintf("%s failed: %s", [n, error_text(n)]) if errored(n)
+
+_missing_part(n) := sprintf("%s was not collected", [n]) if {
+	not errored(n)
+	not collected(n)
+}
+
+missing_message(names) := concat("; ", [_missing_part(n) | some n in sort(unavailable(names))])
+
+recipient_missing_message(name, addr) := sprintf("%s failed: %s", [name, error_text(name)]) if {
+	errored(name)
+} else := sprintf("%s was not collected", [name]) if {
+	not collected(name)
+} else := sprintf("%s for %s was not collected", [name, util.norm_addr(addr)])
