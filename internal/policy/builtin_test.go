@@ -19,6 +19,8 @@ import (
 // ship, and nothing else.
 var documentedChecks = []string{
 	"atera-ip-allowlist",
+	"delivery-failures",
+	"email-tickets-arriving",
 	"external-forwarding",
 	"external-forwarding-scope",
 	"forwarding-keeps-copy",
@@ -27,6 +29,7 @@ var documentedChecks = []string{
 	"send-as",
 	"single-redirect",
 	"smtp-basic-auth",
+	"smtp-login",
 	"smtp-settings",
 	"support-route",
 	"ticketing-contact",
