@@ -248,12 +248,16 @@ edges contains e if {
 }
 
 # Inbox rules read through Microsoft Graph (messageRule). redirectTo was typed
-# as one recipient in older documentation: both shapes are accepted.
+# as one recipient in older documentation: both shapes are accepted. The two
+# sources describe the same rules, so Graph is read only for a mailbox whose
+# Get-InboxRule was not collected (the Global Reader role cannot run
+# Get-InboxRule); reading both would report every hop twice.
 _graph_fields := ["forwardTo", "redirectTo", "forwardAsAttachmentTo"]
 
 edges contains e if {
 	some addr, rules in snap.per_recipient_all("graph.messageRules")
 	rules != null
+	not snap.per_recipient("Get-InboxRule", addr)
 	some from in identity.node(addr)
 	some rule in util.as_array(rules)
 	is_object(rule)

@@ -398,3 +398,23 @@ test_inbox_rules_collected if {
 	not route.inbox_rules_collected("other@acme.com") with input as i
 	route.inbox_rules_collected("support@acme.com") with input as _graph_rules_input([])
 }
+
+# The same forwarding rule read through both Get-InboxRule and Graph is one
+# hop, not two: Get-InboxRule wins for that mailbox.
+test_inbox_rule_sources_not_double_counted if {
+	snapshot := {
+		"atera": {"ticketing_address": "acme@ticketing.atera.com", "support_address": "support@acme.com"},
+		"exchange": {
+			"Get-Mailbox": [{"Guid": "m1", "PrimarySmtpAddress": "support@acme.com", "EmailAddresses": ["SMTP:support@acme.com"]}],
+			"Get-InboxRule": {"support@acme.com": [{"Name": "to atera", "Enabled": true, "RedirectTo": ["\"Atera\" [SMTP:acme@ticketing.atera.com]"]}]},
+		},
+		"graph": {"messageRules": {"support@acme.com": [{
+			"displayName": "to atera", "isEnabled": true,
+			"actions": {"redirectTo": [{"emailAddress": {"address": "acme@ticketing.atera.com"}}]},
+		}]}},
+	}
+	all_edges := route.edges with input as {"snapshot": snapshot}
+	hops := [e | some e in all_edges; e.kind == "inbox_rule"]
+	count(hops) == 1
+	contains(hops[0].detail, "RedirectTo")
+}
