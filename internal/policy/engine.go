@@ -39,6 +39,10 @@ type Engine struct {
 	// one lazily prepared query per check, used only when the combined
 	// query hits a runtime error, to find which check is broken.
 	single []func() (rego.PreparedEvalQuery, error)
+	// the drift view query (view.go), prepared on first use.
+	view func() (rego.PreparedEvalQuery, error)
+	// the collection plan query (plan.go), prepared on first use.
+	plan func() (rego.PreparedEvalQuery, error)
 }
 
 // Load compiles the built-in policies and the custom ones in strict mode,
@@ -91,6 +95,8 @@ func load(ctx context.Context, builtin fs.FS, opts Options) (*Engine, error) {
 		byKey:  make(map[string]int, len(defs)),
 		all:    all,
 		single: make([]func() (rego.PreparedEvalQuery, error), len(defs)),
+		view:   sync.OnceValues(func() (rego.PreparedEvalQuery, error) { return prepareView(c, store) }),
+		plan:   sync.OnceValues(func() (rego.PreparedEvalQuery, error) { return preparePlan(c, store) }),
 	}
 	for i, d := range defs {
 		e.byID[d.check.ID] = i
