@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -196,6 +197,11 @@ func TestCheckTenantsMatchExpectations(t *testing.T) {
 	if len(expected) == 0 {
 		t.Skip("testdata/expected not available yet")
 	}
+	tenants, _ := filepath.Glob(filepath.Join(repoRoot, "testdata", "tenants", "*.json"))
+	if len(tenants) != len(expected) {
+		t.Errorf("%d tenants but %d expected files: every tenant needs its expectations", len(tenants), len(expected))
+	}
+	ids := builtinIDs(t)
 	for _, path := range expected {
 		name := strings.TrimSuffix(filepath.Base(path), ".json")
 		t.Run(name, func(t *testing.T) {
@@ -208,6 +214,11 @@ func TestCheckTenantsMatchExpectations(t *testing.T) {
 			if err := json.Unmarshal(data, &want); err != nil {
 				t.Fatalf("%s: %v", path, err)
 			}
+			// An expectation for every built-in check and nothing else: a
+			// new check must be thought through on every tenant.
+			if listed := slices.Sorted(maps.Keys(want)); !slices.Equal(listed, ids) {
+				t.Errorf("%s lists checks %v, want every built-in check %v", path, listed, ids)
+			}
 			r := ticketguard(t, "check", "--format", "json", "--now", now, tenantFile(name))
 			rep := parseJSON(t, r)
 			if len(rep.Tenants) != 1 {
@@ -219,8 +230,13 @@ func TestCheckTenantsMatchExpectations(t *testing.T) {
 					t.Errorf("%s: %s = %q, want %q", name, id, got[id], status)
 				}
 			}
-			if code := expectedExit(got); r.code != code || rep.ExitCode != code {
-				t.Errorf("exit code %d (report says %d), want %d from the statuses", r.code, rep.ExitCode, code)
+			for id, status := range got {
+				if _, ok := want[id]; !ok {
+					t.Errorf("%s: unexpected result %s = %q", name, id, status)
+				}
+			}
+			if code := expectedExit(want); r.code != code || rep.ExitCode != code {
+				t.Errorf("exit code %d (report says %d), want %d from the expected statuses", r.code, rep.ExitCode, code)
 			}
 			if r.stderr != "" {
 				t.Errorf("unexpected stderr: %s", r.stderr)
@@ -260,9 +276,17 @@ func TestCheckSARIFAndJUnitOnAllTenants(t *testing.T) {
 	if err := rep.Validate(); err != nil {
 		t.Fatalf("SARIF schema validation: %v", err)
 	}
+	ids := builtinIDs(t)
 	run := rep.Runs[0]
-	if n := len(run.Tool.Driver.Rules); n != len(builtinIDs) {
-		t.Errorf("rules = %d, want one per built-in check (%d)", n, len(builtinIDs))
+	var rules []string
+	for _, r := range run.Tool.Driver.Rules {
+		if r.ID != nil {
+			rules = append(rules, *r.ID)
+		}
+	}
+	slices.Sort(rules)
+	if !slices.Equal(rules, ids) {
+		t.Errorf("SARIF rules = %v, want one per built-in check %v", rules, ids)
 	}
 	if len(run.Results) == 0 {
 		t.Error("no SARIF results for the broken tenants")
@@ -290,8 +314,8 @@ func TestCheckSARIFAndJUnitOnAllTenants(t *testing.T) {
 		t.Errorf("suites = %d (want %d), failures = %d", len(doc.Suites), len(files), doc.Failures)
 	}
 	for _, s := range doc.Suites {
-		if s.Tests != len(builtinIDs) || len(s.Cases) != len(builtinIDs) {
-			t.Errorf("suite has %d tests, want one per check (%d)", len(s.Cases), len(builtinIDs))
+		if s.Tests != len(ids) || len(s.Cases) != len(ids) {
+			t.Errorf("suite has %d tests, want one per check (%d)", len(s.Cases), len(ids))
 		}
 	}
 }
@@ -450,6 +474,45 @@ func TestCheckAllowIndeterminate(t *testing.T) {
 	r = ticketguard(t, "check", "--now", now, "--patch", patch, "--allow-indeterminate", tenantFile("compliant-group"))
 	if r.code != 0 {
 		t.Errorf("--allow-indeterminate must exit 0:\n%s", r)
+	}
+}
+
+// A snapshot an MSP writes by hand from PowerShell has no live sections
+// (graph, atera_api, smtp_probe): the checks that read them cannot know, so
+// they are indeterminate and the run exits 3 unless the pipeline accepts
+// that with --allow-indeterminate (testdata/README.md, offline-only).
+// offline-only is compliant-custom-smtp without those sections, so every
+// status that differs between the two is one of those checks.
+func TestCheckOfflineSnapshotLiveChecksIndeterminate(t *testing.T) {
+	needTenants(t, "offline-only", "compliant-custom-smtp")
+	collected := parseJSON(t, ticketguard(t, "check", "--format", "json", "--now", now, tenantFile("compliant-custom-smtp"))).statuses(0)
+	r := ticketguard(t, "check", "--format", "json", "--now", now, tenantFile("offline-only"))
+	if r.code != 3 {
+		t.Fatalf("a compliant snapshot without live sections must exit 3:\n%s", r)
+	}
+	rep := parseJSON(t, r)
+	var live []string
+	for _, res := range rep.Tenants[0].Results {
+		if res.Status == collected[res.ID] {
+			continue
+		}
+		live = append(live, res.ID)
+		if res.Status != "indeterminate" {
+			t.Errorf("%s = %s without live data (%s when collected), want indeterminate", res.ID, res.Status, collected[res.ID])
+		}
+		if !strings.Contains(res.Message, "not in the snapshot") {
+			t.Errorf("%s does not say which data is missing: %q", res.ID, res.Message)
+		}
+	}
+	if len(live) == 0 {
+		t.Fatal("no check depends on the live sections: offline-only and compliant-custom-smtp report the same")
+	}
+	for _, flags := range [][]string{{"--allow-indeterminate"}, {"--allow-indeterminate", "--format", "json"}} {
+		args := append([]string{"check", "--now", now}, flags...)
+		r := ticketguard(t, append(args, tenantFile("offline-only"))...)
+		if r.code != 0 {
+			t.Errorf("--allow-indeterminate must exit 0 when only %v are indeterminate:\n%s", live, r)
+		}
 	}
 }
 
@@ -623,11 +686,26 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-var builtinIDs = []string{
-	"ticketing-contact", "support-route", "group-external-senders", "group-owner",
-	"forwarding-keeps-copy", "external-forwarding", "external-forwarding-scope",
-	"single-redirect", "send-as", "via-tag", "smtp-settings", "smtp-basic-auth",
-	"atera-ip-allowlist",
+// builtinIDs are the ids of the built-in checks: one directory per check
+// under policies/checks, named by its id (docs/DESIGN.md, "Layout"). Read
+// from the tree, not from the binary, so that the catalogue the binary
+// reports is checked against it rather than trusted.
+func builtinIDs(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(repoRoot, "policies", "checks"))
+	if err != nil {
+		t.Fatalf("reading the built-in checks: %v", err)
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.IsDir() {
+			ids = append(ids, e.Name())
+		}
+	}
+	if len(ids) == 0 {
+		t.Fatal("no built-in checks under policies/checks")
+	}
+	return ids
 }
 
 func TestPolicyList(t *testing.T) {
@@ -638,7 +716,8 @@ func TestPolicyList(t *testing.T) {
 	if !strings.HasPrefix(r.stdout, "ID") || !strings.Contains(r.stdout, "SEVERITY") {
 		t.Errorf("no table header:\n%s", r.stdout)
 	}
-	for _, id := range builtinIDs {
+	ids := builtinIDs(t)
+	for _, id := range ids {
 		if !strings.Contains(r.stdout, id+" ") {
 			t.Errorf("policy list lacks %s", id)
 		}
@@ -655,6 +734,7 @@ func TestPolicyList(t *testing.T) {
 		t.Fatalf("policy list --format json: %v\n%s", err, r)
 	}
 	found := map[string]bool{}
+	var builtIn []string
 	for _, c := range checks {
 		found[c.ID] = true
 		if c.Title == "" || (c.Severity != "error" && c.Severity != "warning") {
@@ -663,11 +743,16 @@ func TestPolicyList(t *testing.T) {
 		if c.ID == "contact-name" && c.BuiltIn {
 			t.Error("the custom check is marked built-in")
 		}
-	}
-	for _, id := range append(slices.Clone(builtinIDs), "contact-name") {
-		if !found[id] {
-			t.Errorf("json catalogue lacks %s", id)
+		if c.BuiltIn {
+			builtIn = append(builtIn, c.ID)
 		}
+	}
+	if !found["contact-name"] {
+		t.Error("json catalogue lacks the custom check contact-name")
+	}
+	slices.Sort(builtIn)
+	if !slices.Equal(builtIn, ids) {
+		t.Errorf("built-in checks in the json catalogue = %v, want %v (policies/checks)", builtIn, ids)
 	}
 }
 

@@ -30,7 +30,10 @@
 #   resolve_entry(x)*     keys for a member-like value: a string reference, or
 #                         an object (Get-DistributionGroupMember row, Graph
 #                         member) resolved by its most specific fields first
-#                         (ids, addresses, DN), then by its names
+#                         (ids, addresses, smtp: proxyAddresses, DN), then by
+#                         its names; a Graph directoryObject's @odata.type
+#                         (user, orgContact, group) prefers recipients of that
+#                         kind
 #   refers_to(ref, key)*  key in resolve(ref)
 #   same(a, b)*           two references share at least one recipient
 #   is_unresolvable(ref)* well-known principals (NT AUTHORITY\SELF, SIDs) that
@@ -42,8 +45,11 @@
 #   ref_nodes(ref)*       resolve(ref), else {"external:addr"} for an address,
 #                         else {"unresolved:<ref>"}: graph nodes for a reference
 #   entry_nodes(x)*       the same for a member-like value (string or object)
-#   member_rows(key)*     raw Get-DistributionGroupMember rows of a group key (or
-#                         of "external:addr"); undefined when not collected
+#   member_rows(key)*     raw member rows of a group key (or of "external:addr"):
+#                         Get-DistributionGroupMember rows, or, when Exchange
+#                         has none for the group, its graph.groupMembers rows
+#                         (Graph directoryObjects); undefined when neither was
+#                         collected
 #   members(key)*         set of entry_nodes of member_rows(key); undefined when
 #                         not collected (never read that as "no members")
 package ticketguard.lib.identity
@@ -244,7 +250,7 @@ _strong_fields := [
 	"UserPrincipalName", "Id", "id", "mail", "userPrincipalName",
 ]
 
-_weak_fields := ["Identity", "Alias", "Name", "DisplayName", "displayName"]
+_weak_fields := ["Identity", "Alias", "Name", "DisplayName", "displayName", "mailNickname"]
 
 # object.filter first: member rows carry many fields, few of them ids.
 _resolve_fields(o, fields) := {k |
@@ -258,12 +264,40 @@ _resolve_nested(o) := by_address(o.emailAddress.address) if {
 	is_object(o.emailAddress)
 } else := set()
 
+# A Graph directoryObject lists its addresses in proxyAddresses, prefixed as
+# in Exchange ("SMTP:" primary, "smtp:" secondary; other prefixes are not
+# mail).
+_resolve_proxies(o) := {k |
+	some p in util.as_array(object.get(o, "proxyAddresses", []))
+	is_string(p)
+	startswith(lower(trim_space(p)), "smtp:")
+	some k in by_address(p)
+} if is_object(o)
+
+# Graph types its members; on the Exchange side they are these recipient kinds.
+_graph_kinds := {
+	"#microsoft.graph.user": "mailbox",
+	"#microsoft.graph.orgcontact": "contact",
+	"#microsoft.graph.group": "group",
+}
+
+_graph_kind(o) := _graph_kinds[lower(o["@odata.type"])] if is_string(o["@odata.type"])
+
+# A typed member keeps the candidates of its kind when there are any (a
+# contact and a mailbox sharing a display name stay apart); otherwise, or
+# untyped, every candidate.
+_of_kind(ks, o) := typed if {
+	kind := _graph_kind(o)
+	typed := {k | some k in ks; recipients[k].kind == kind}
+	count(typed) > 0
+} else := ks
+
 resolve_entry(x) := resolve(x) if is_string(x)
 
 resolve_entry(x) := ks if {
 	is_object(x)
-	strong := _resolve_fields(x, _strong_fields) | _resolve_nested(x)
-	ks := _pick(strong, x)
+	strong := (_resolve_fields(x, _strong_fields) | _resolve_nested(x)) | _resolve_proxies(x)
+	ks := _of_kind(_pick(strong, x), x)
 }
 
 resolve_entry(x) := set() if {
@@ -312,6 +346,10 @@ _entry_address(x) := a if {
 	some f in _entry_address_fields
 	a := util.norm_addr(x[f])
 	util.is_address(a)
+} else := a if {
+	ps := [p | some p in util.as_array(object.get(x, "proxyAddresses", [])); is_string(p); startswith(p, "SMTP:")]
+	a := util.norm_addr(ps[0])
+	util.is_address(a)
 }
 
 _entry_nodes(_, ks) := ks if count(ks) > 0
@@ -327,10 +365,20 @@ _entry_fallback(x) := {external_key(a)} if {
 
 # Group membership, from Get-DistributionGroupMember keyed by the group's
 # primary address (the collector's key; any other address of the group is
-# tried as well). Undefined when the membership of that group was not
-# collected: callers must then say "unknown", never "not a member".
+# tried as well), else from graph.groupMembers, which `ticketguard collect`
+# fills through Graph (GET /groups/{id}/members) when the Exchange read of the
+# members failed or was not made. The Exchange rows win when both exist: one
+# source, not a merge, so a member listed by one and missing from the other
+# is never counted twice nor half-known. Undefined when the membership of
+# that group was collected by neither: callers must then say "unknown", never
+# "not a member".
 member_rows(key) := rows if {
-	all := snap.per_recipient_all("Get-DistributionGroupMember")
+	rows := _rows_in(snap.per_recipient_all("Get-DistributionGroupMember"), key)
+} else := rows if {
+	rows := _rows_in(snap.per_recipient_all("graph.groupMembers"), key)
+}
+
+_rows_in(all, key) := rows if {
 	lists := [l | some a in _member_lookup_addresses(key); l := all[a]; l != null]
 	count(lists) > 0
 	rows := [row | some l in lists; some row in util.as_array(l)]

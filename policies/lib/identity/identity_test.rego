@@ -330,3 +330,117 @@ test_members_of_unknown_group_by_address if {
 		"Get-DistributionGroupMember": _with_members.snapshot.exchange["Get-DistributionGroupMember"],
 	}}}
 }
+
+# Graph members (GET /groups/{id}/members, $select id, displayName, mail,
+# mailNickname, proxyAddresses, userPrincipalName) as `ticketguard collect`
+# stores them in graph.groupMembers when Get-DistributionGroupMember was not
+# read. `id` is the object's ExternalDirectoryObjectId.
+_contact_eid := "9c1d7e55-3a2b-4c1d-8e9f-0a1b2c3d4e5f"
+
+# With an ExternalDirectoryObjectId the contact is keyed by it.
+_gcon := concat(":", ["contact", _contact_eid])
+
+_graph_exchange := {
+	"Get-Mailbox": [_support],
+	"Get-DistributionGroup": [_group],
+	"Get-MailContact": [object.union(_contact, {"ExternalDirectoryObjectId": _contact_eid})],
+}
+
+_graph_rows := [
+	{
+		"@odata.type": "#microsoft.graph.user",
+		"id": "5f3c0e43-1b1c-4f6e-9d0e-0c6e5d1c2b10",
+		"displayName": "Support Desk",
+		"mail": "Support@Acme.com",
+		"userPrincipalName": "support.upn@acme.onmicrosoft.com",
+		"proxyAddresses": ["SMTP:Support@Acme.com", "smtp:helpdesk@acme.com"],
+	},
+	{
+		"@odata.type": "#microsoft.graph.orgContact",
+		"id": _contact_eid,
+		"displayName": "Atera Ticketing",
+		"mail": "Acme@Ticketing.Atera.com",
+		"proxyAddresses": ["SMTP:Acme@Ticketing.Atera.com"],
+	},
+	{
+		"@odata.type": "#microsoft.graph.user",
+		"id": "0f0f0f0f-0000-0000-0000-00000000abcd",
+		"displayName": "Partner Guest",
+		"mail": "guest@partner.com",
+		"proxyAddresses": [],
+	},
+]
+
+_with_graph_members := {"snapshot": {
+	"exchange": _graph_exchange,
+	"graph": {"groupMembers": {"sales@acme.com": _graph_rows}},
+}}
+
+test_members_from_graph_when_exchange_absent if {
+	identity.members(_grp) == {_mbx, _gcon, "external:guest@partner.com"} with input as _with_graph_members
+	identity.member_rows(_grp) == _graph_rows with input as _with_graph_members
+}
+
+test_members_exchange_rows_win_over_graph if {
+	i := {"snapshot": {
+		"exchange": object.union(_graph_exchange, {"Get-DistributionGroupMember": {"sales@acme.com": [{"Name": "Atera Ticketing", "Guid": "2222bbbb-0000-0000-0000-000000000002"}]}}),
+		"graph": {"groupMembers": {"sales@acme.com": _graph_rows}},
+	}}
+	identity.members(_grp) == {_gcon} with input as i
+}
+
+# Exchange collected other groups only: this group's rows come from Graph.
+test_members_graph_per_group_fallback if {
+	i := {"snapshot": {
+		"exchange": object.union(_graph_exchange, {"Get-DistributionGroupMember": {"other@acme.com": []}}),
+		"graph": {"groupMembers": {"sales@acme.com": [_graph_rows[1]]}},
+	}}
+	identity.members(_grp) == {_gcon} with input as i
+}
+
+test_members_graph_empty_list_is_defined if {
+	i := {"snapshot": {"exchange": _graph_exchange, "graph": {"groupMembers": {"sales@acme.com": []}}}}
+	identity.members(_grp) == set() with input as i
+}
+
+test_members_neither_source_is_undefined if {
+	i := {"snapshot": {"exchange": _graph_exchange, "graph": {"groupMembers": {"other@acme.com": _graph_rows}}}}
+	not identity.members(_grp) with input as i
+	not identity.member_rows(_grp) with input as i
+}
+
+test_members_graph_null_entry_is_not_collected if {
+	i := {"snapshot": {"exchange": _graph_exchange, "graph": {"groupMembers": {"sales@acme.com": null}}}}
+	not identity.member_rows(_grp) with input as i
+}
+
+# A Graph member without id resolves by a secondary smtp: proxy; SIP: and
+# X500: entries are not mail addresses.
+test_resolve_entry_graph_proxy_addresses if {
+	row := {"@odata.type": "#microsoft.graph.user", "displayName": "Someone", "proxyAddresses": ["SIP:helpdesk@acme.com", "smtp:helpdesk@acme.com"]}
+	identity.resolve_entry(row) == {_mbx} with input as {"snapshot": {"exchange": _graph_exchange}}
+	sip_only := {"@odata.type": "#microsoft.graph.user", "displayName": "Someone", "proxyAddresses": ["SIP:helpdesk@acme.com"]}
+	identity.resolve_entry(sip_only) == set() with input as {"snapshot": {"exchange": _graph_exchange}}
+}
+
+# The contact's mail is its external address; a member known to Graph only
+# by a primary proxy outside the tenant is an external node.
+test_entry_nodes_graph_fallback_address if {
+	row := {"@odata.type": "#microsoft.graph.orgContact", "id": "unknown-id", "displayName": "Old Contact", "proxyAddresses": ["SMTP:Old@Vendor.com"]}
+	identity.entry_nodes(row) == {"external:old@vendor.com"} with input as {"snapshot": {"exchange": _graph_exchange}}
+}
+
+# @odata.type separates a contact from a mailbox sharing its display name
+# when only the name is known.
+test_resolve_entry_graph_type_prefers_kind if {
+	i := {"snapshot": {"exchange": {
+		"Get-Mailbox": [{"Guid": "m", "Name": "Atera Ticketing", "PrimarySmtpAddress": "a@acme.com"}],
+		"Get-MailContact": [{"Guid": "c", "Name": "Atera Ticketing", "ExternalEmailAddress": "SMTP:b@ext.com"}],
+	}}}
+	identity.resolve_entry({"@odata.type": "#microsoft.graph.orgContact", "displayName": "Atera Ticketing"}) == {"contact:c"} with input as i
+	identity.resolve_entry({"@odata.type": "#microsoft.graph.user", "displayName": "Atera Ticketing"}) == {"mailbox:m"} with input as i
+	identity.resolve_entry({"displayName": "Atera Ticketing"}) == {"mailbox:m", "contact:c"} with input as i
+
+	# A type with no candidate of its kind keeps what resolved.
+	identity.resolve_entry({"@odata.type": "#microsoft.graph.group", "displayName": "Atera Ticketing"}) == {"mailbox:m", "contact:c"} with input as i
+}

@@ -4,12 +4,15 @@
 # "indeterminate" instead of passing on missing data.
 #
 # Source names are cmdlet names under input.snapshot.exchange ("Get-Mailbox").
-# Names starting with "graph." address input.snapshot.graph instead
-# ("graph.messageRules" -> input.snapshot.graph.messageRules).
+# Names starting with "graph." (or "graph:") address input.snapshot.graph
+# instead ("graph.messageRules" -> input.snapshot.graph.messageRules).
 #
 # An error entry is an object in input.snapshot.errors with "source" (the
 # source name, compared case-insensitively) and its text in "message"
-# (or "error").
+# (or "error"). The collectors spell Graph sources with a colon
+# ("graph:messageRules", DESIGN "Collector plumbing") while checks name the
+# section with a dot: both spellings are one source everywhere here, so an
+# error recorded under either makes the section errored, never collected.
 #
 # API (DESIGN.md; * = addition):
 #   exchange                   input.snapshot.exchange or {}
@@ -50,10 +53,21 @@ _errors := [e |
 	is_string(e.source)
 ]
 
-errored(source) if {
+# _canonical(source) is the comparable form of a source name: lower case,
+# and "graph:x" spelled "graph.x".
+_canonical(source) := concat(".", ["graph", substring(s, 6, -1)]) if {
+	s := lower(trim_space(source))
+	startswith(s, "graph:")
+} else := lower(trim_space(source))
+
+# Error entries by canonical source, built once per evaluation.
+_errors_by_source := {c: ms |
 	some e in _errors
-	util.eq_fold(e.source, source)
+	c := _canonical(e.source)
+	ms := [_error_message(x) | some x in _errors; _canonical(x.source) == c]
 }
+
+errored(source) if _errors_by_source[_canonical(source)]
 
 _error_message(e) := e.message if {
 	is_string(e.message)
@@ -61,25 +75,26 @@ _error_message(e) := e.message if {
 	is_string(e.error)
 } else := "no error text"
 
-error_text(source) := concat("; ", sort({m |
-	some e in _errors
-	util.eq_fold(e.source, source)
-	m := _error_message(e)
-}))
+error_text(source) := concat("; ", sort({m | some m in object.get(_errors_by_source, _canonical(source), [])}))
 
 # _raw(name) is the value of a source; undefined when the key is absent or
 # null (null is "not collected" before normalisation too).
 _raw(name) := v if {
-	not startswith(name, "graph.")
+	not _is_graph(name)
 	v := exchange[name]
 	v != null
 }
 
 _raw(name) := v if {
-	startswith(name, "graph.")
+	_is_graph(name)
 	v := graph[substring(name, 6, -1)]
 	v != null
 }
+
+# Section names after "graph." / "graph:" keep their case (messageRules).
+_is_graph(name) if startswith(name, "graph.")
+
+_is_graph(name) if startswith(name, "graph:")
 
 collected(name) if {
 	_raw(name)

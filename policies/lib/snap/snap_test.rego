@@ -123,3 +123,51 @@ test_recipient_missing_message if {
 	snap.recipient_missing_message("Get-RemoteDomain", "x@acme.com") == "Get-RemoteDomain was not collected" with input as _input
 	startswith(snap.recipient_missing_message("Get-InboxRule", "x@acme.com"), "Get-InboxRule failed: ") with input as _input
 }
+
+# The collectors record Graph failures as "graph:messageRules" (DESIGN
+# "Collector plumbing"); checks name the section "graph.messageRules". Either
+# spelling on either side is the same source.
+_graph_errors(source) := {"snapshot": {
+	"graph": {"messageRules": {"support@acme.com": []}, "contacts": []},
+	"errors": [{"source": source, "message": "403 Forbidden: MailboxSettings.Read is missing"}],
+}}
+
+test_graph_error_colon_matches_dot_name if {
+	inp := _graph_errors("graph:messageRules")
+	snap.errored("graph.messageRules") with input as inp
+	snap.errored("graph:messageRules") with input as inp
+	snap.error_text("graph.messageRules") == "403 Forbidden: MailboxSettings.Read is missing" with input as inp
+	not snap.collected("graph.messageRules") with input as inp
+	not snap.collected("graph:messageRules") with input as inp
+	snap.unavailable(["graph.messageRules", "graph.contacts"]) == {"graph.messageRules"} with input as inp
+	snap.missing_message(["graph.messageRules"]) == "graph.messageRules failed: 403 Forbidden: MailboxSettings.Read is missing" with input as inp
+	startswith(snap.recipient_missing_message("graph.messageRules", "support@acme.com"), "graph.messageRules failed: ") with input as inp
+}
+
+test_graph_error_dot_matches_colon_name if {
+	inp := _graph_errors("graph.messageRules")
+	snap.errored("graph:messageRules") with input as inp
+	not snap.collected("graph:messageRules") with input as inp
+	snap.missing_message(["graph:messageRules"]) == "graph:messageRules failed: 403 Forbidden: MailboxSettings.Read is missing" with input as inp
+}
+
+test_graph_error_other_section_unaffected if {
+	inp := _graph_errors("graph:messageRules")
+	not snap.errored("graph.contacts") with input as inp
+	snap.collected("graph.contacts") with input as inp
+	snap.collected("graph:contacts") with input as inp
+	snap.error_text("graph.contacts") == "" with input as inp
+}
+
+# The section name after the prefix keeps its case; the prefix spelling is
+# the only thing folded besides the usual case-insensitive comparison.
+test_graph_error_case_insensitive if {
+	snap.errored("graph.messageRules") with input as _graph_errors("Graph:MessageRules")
+	not snap.errored("graph.messageRules") with input as _graph_errors("graph-messageRules")
+	not snap.errored("Get-InboxRule") with input as _graph_errors("graph:messageRules")
+}
+
+test_graph_colon_name_reads_section if {
+	snap.per_recipient("graph:messageRules", "support@acme.com") == [{"displayName": "fwd"}] with input as _input
+	snap.collected("graph:messageRules") with input as _input
+}
