@@ -34,6 +34,10 @@ func (b *builder) config(f *fileConfig) *Config {
 	var defaults *fileAteraBlock
 	cfg.Atera, defaults = b.atera(f.Atera)
 	cfg.Tenants = b.tenants(f.Tenants, defaults)
+	cfg.Slack = b.slack(f.Slack, cfg.Tenants)
+	cfg.Schedule = b.schedule(f.Schedule, f.Tenants, cfg.Tenants, cfg.Collect.Concurrency)
+	cfg.Store = b.store(f.Store)
+	cfg.Server = b.server(f.Server)
 	return cfg
 }
 

@@ -54,6 +54,10 @@ type Config struct {
 	Collect   Collect
 	Atera     Atera
 	Tenants   []Tenant
+	Slack     *Slack // nil: no Slack alerts
+	Schedule  Schedule
+	Store     Store
+	Server    Server
 }
 
 // Endpoints are the base URLs of the services collected from, without a
@@ -94,6 +98,10 @@ type Tenant struct {
 	ClientSecret        *Secret
 
 	Atera TenantAtera // merged over atera.defaults
+
+	// Schedule is the tenant's own schedule (`ticketguard serve`); "" runs
+	// it on schedule.default. See Config.Schedule.Spec.
+	Schedule string
 }
 
 // TenantAtera is the tenant's Atera e-mail settings (Atera: Admin > Email
@@ -218,5 +226,9 @@ func (c *Config) resolvePaths(dir string) {
 		t.CertificatePassword.relativeTo(dir)
 		t.ClientSecret.relativeTo(dir)
 		t.Atera.SMTPPassword.relativeTo(dir)
+	}
+	c.Slack.relativeTo(dir)
+	if c.Store.Path != "" && !filepath.IsAbs(c.Store.Path) {
+		c.Store.Path = filepath.Join(dir, c.Store.Path)
 	}
 }

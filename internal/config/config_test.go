@@ -97,6 +97,10 @@ func TestParseGood(t *testing.T) {
 				},
 			},
 		},
+		// Service sections absent: their defaults; concurrency follows collect.
+		Schedule: Schedule{Default: DefaultSchedule, Concurrency: 3},
+		Store:    Store{KeepLast: DefaultKeepLast, KeepDailyDays: DefaultKeepDailyDays},
+		Server:   Server{Addr: DefaultServerAddr},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		got, _ := json.MarshalIndent(cfg, "", "  ")
@@ -237,9 +241,9 @@ func TestErrors(t *testing.T) {
 		{"password without certificate", r(secretID, secretID+"\n    certificate_password: {env: P}"),
 			"t.yaml:7: tenants[0].certificate_password: only meaningful with certificate (the PFX file's password)"},
 		{"unknown tenant key", r(secretID, secretID+"\n    clientsecret: {env: X}"),
-			"t.yaml:7: tenants[0].clientsecret: unknown field; expected one of: name, tenant_id, client_id, certificate, certificate_password, client_secret, atera"},
-		{"unknown top-level section", minimal + "schedule: {cron: '@daily'}\n",
-			"t.yaml:8: schedule: unknown field; expected one of: version, endpoints, collect, atera, tenants"},
+			"t.yaml:7: tenants[0].clientsecret: unknown field; expected one of: name, tenant_id, client_id, certificate, certificate_password, client_secret, atera, schedule"},
+		{"unknown top-level section", minimal + "alerts: {cron: '@daily'}\n",
+			"t.yaml:8: alerts: unknown field; expected one of: version, endpoints, collect, atera, tenants, slack, schedule, store, server"},
 		{"missing version", strings.TrimPrefix(minimal, "version: 1\n"),
 			"t.yaml:1: version: required: write `version: 1` at the top"},
 		{"wrong version", r("version: 1", "version: 2"),

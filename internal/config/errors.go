@@ -233,7 +233,7 @@ func (d *document) decodeError(err error) *Error {
 	return e
 }
 
-var secretKey = regexp.MustCompile(`^\s*(-\s+)?["']?(client_secret|certificate|certificate_password|smtp_password|api_key)["']?\s*:`)
+var secretKey = regexp.MustCompile(`^\s*(-\s+)?["']?(client_secret|certificate|certificate_password|smtp_password|api_key|bot_token|webhook_url)["']?\s*:`)
 
 // holdsSecret reports whether line (1-based) of data is a secret field's.
 func holdsSecret(data []byte, line int) bool {

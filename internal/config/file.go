@@ -16,6 +16,10 @@ type fileConfig struct {
 	Collect   fileCollect   `yaml:"collect"`
 	Atera     fileAtera     `yaml:"atera"`
 	Tenants   []fileTenant  `yaml:"tenants"`
+	Slack     *fileSlack    `yaml:"slack"`
+	Schedule  fileSchedule  `yaml:"schedule"`
+	Store     fileStore     `yaml:"store"`
+	Server    fileServer    `yaml:"server"`
 }
 
 type fileEndpoints struct {
@@ -48,6 +52,7 @@ type fileTenant struct {
 	CertificatePassword *Secret         `yaml:"certificate_password"`
 	ClientSecret        *Secret         `yaml:"client_secret"`
 	Atera               *fileAteraBlock `yaml:"atera"`
+	Schedule            *string         `yaml:"schedule"`
 }
 
 // fileAteraBlock is both a tenant's atera block and atera.defaults.
