@@ -89,6 +89,18 @@ func catalogue(c *ast.Compiler, srcs []source) ([]checkDef, error) {
 		first := p.modules[0]
 		pkgName := strings.TrimPrefix(k, "data.")
 
+		// METADATA with a check id outside ticketguard.checks is a check in
+		// the wrong package: the engine only evaluates
+		// data.ticketguard.checks, so it would never run, and a check that
+		// never runs looks like one that passes.
+		if !p.path.HasPrefix(checksRef) {
+			if a, id := checkIDAnnotation(p.modules); a != nil {
+				fail(p.custom, a.Location, "METADATA declares check id %q but package %s is not under ticketguard.checks: the check would never run (name the package ticketguard.checks.%s)",
+					id, pkgName, strings.ReplaceAll(id, "-", "_"))
+				continue
+			}
+		}
+
 		// Custom code may add checks, and library code outside ticketguard;
 		// it must not reach into the built-in namespace, where it could
 		// change what a built-in check or the shared library says. (Packages
@@ -182,6 +194,19 @@ func catalogue(c *ast.Compiler, srcs []source) ([]checkDef, error) {
 	}
 	slices.SortFunc(defs, func(a, b checkDef) int { return strings.Compare(a.check.ID, b.check.ID) })
 	return defs, nil
+}
+
+// checkIDAnnotation returns the first METADATA block (any scope) of the
+// package's modules that declares custom.id, and that id; nil when none does.
+func checkIDAnnotation(mods []*ast.Module) (*ast.Annotations, string) {
+	for _, m := range mods {
+		for _, a := range m.Annotations {
+			if v, ok := a.Custom["id"]; ok && v != nil {
+				return a, strings.TrimSpace(fmt.Sprint(v))
+			}
+		}
+	}
+	return nil, ""
 }
 
 // hasFindings tells whether any module of the package defines `findings`.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -464,5 +465,147 @@ func TestRunTestsCompileError(t *testing.T) {
 	var le *LoadError
 	if !errors.As(err, &le) || !le.Custom || !strings.Contains(err.Error(), "testdata/custom/compile-error/foo.rego:12: rego_type_error") {
 		t.Errorf("err = %v, want a custom compile error at foo.rego:12", err)
+	}
+}
+
+// writePolicy writes one custom policy file into a fresh directory and
+// returns the directory and the file's name as errors spell it.
+func writePolicy(t *testing.T, name, text string) (dir, file string) {
+	t.Helper()
+	dir = t.TempDir()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, filepath.ToSlash(path)
+}
+
+// A check whose package is not under ticketguard.checks is never evaluated:
+// loading it silently would look like a check that passes.
+func TestLoadCheckIDOutsideChecksPackage(t *testing.T) {
+	for _, pkg := range []string{"mycompany.checks.my_check", "ticketguard.check.my_check", "my_check"} {
+		t.Run(pkg, func(t *testing.T) {
+			dir, file := writePolicy(t, "my_check.rego", `# METADATA
+# title: My check
+# custom:
+#   id: my-check
+#   severity: error
+#   remediation: Fix it.
+package `+pkg+`
+
+findings contains {"status": "fail", "message": "broken"}
+`)
+			_, err := load(context.Background(), fixtureFS(), Options{CustomDirs: []string{dir}})
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("load error = %v, want a *LoadError", err)
+			}
+			if le.Kind != KindContract || !le.Custom {
+				t.Errorf("kind %s custom %v, want contract true", le.Kind, le.Custom)
+			}
+			want := file + `:1: METADATA declares check id "my-check" but package ` + pkg +
+				" is not under ticketguard.checks: the check would never run (name the package ticketguard.checks.my_check)"
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error does not contain %q:\n%v", want, err)
+			}
+		})
+	}
+}
+
+// Library code outside ticketguard.checks without a check id stays allowed.
+func TestLoadLibraryPackageWithMetadata(t *testing.T) {
+	dir, _ := writePolicy(t, "lib.rego", `# METADATA
+# title: Helpers
+# description: A documented library package.
+package mycompany.lib
+
+double(x) := 2 * x
+`)
+	if _, err := load(context.Background(), fixtureFS(), Options{CustomDirs: []string{dir}}); err != nil {
+		t.Fatalf("load: %v", err)
+	}
+}
+
+// Checks must give the same result for the same snapshot and must not reach
+// out of the process: the builtins that read the clock, the network, the
+// environment or a random source do not compile, in checks or in `policy test`.
+func TestLoadRejectsNonDeterministicBuiltins(t *testing.T) {
+	tests := []struct {
+		call string
+		why  string
+	}{
+		{`http.send({"method": "GET", "url": "https://example.com"})`, "reaches the network"},
+		{`net.lookup_ip_addr("example.com")`, "reaches the network"},
+		{`opa.runtime()`, "reads the process environment"},
+		{`time.now_ns()`, "use input.now"},
+		{`rand.intn("x", 10)`, "is random"},
+		{`uuid.rfc4122("x")`, "is random"},
+	}
+	for _, tt := range tests {
+		name, _, _ := strings.Cut(tt.call, "(")
+		t.Run(name, func(t *testing.T) {
+			dir, file := writePolicy(t, "sneaky.rego", `# METADATA
+# title: Sneaky
+# custom:
+#   id: sneaky
+#   severity: error
+#   remediation: None.
+package ticketguard.checks.sneaky
+
+findings contains f if {
+	x := `+tt.call+`
+	f := {"status": "pass", "message": sprintf("%v", [x])}
+}
+`)
+			for _, run := range []struct {
+				what string
+				load func() error
+			}{
+				{"load", func() error {
+					_, err := load(context.Background(), fixtureFS(), Options{CustomDirs: []string{dir}})
+					return err
+				}},
+				{"policy test", func() error {
+					_, err := runTests(context.Background(), fixtureFS(), Options{CustomDirs: []string{dir}}, false, &bytes.Buffer{})
+					return err
+				}},
+			} {
+				err := run.load()
+				var le *LoadError
+				if !errors.As(err, &le) {
+					t.Fatalf("%s: error = %v, want a *LoadError", run.what, err)
+				}
+				if le.Kind != KindCompile || !le.Custom {
+					t.Errorf("%s: kind %s custom %v, want compile true", run.what, le.Kind, le.Custom)
+				}
+				for _, w := range []string{file + ":10: ", name + " is not available to ticketguard policies", "checks must be reproducible", tt.why} {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("%s: error does not contain %q:\n%v", run.what, w, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// A custom test that mocks a removed builtin gets the same explanation.
+func TestRunTestsMockingForbiddenBuiltin(t *testing.T) {
+	dir, file := writePolicy(t, "clock_test.rego", `package acme.clock_test
+
+import data.ticketguard.checks.echo
+
+test_mocked_clock if {
+	echo.findings with time.now_ns as 1
+}
+`)
+	_, err := runTests(context.Background(), fixtureFS(), Options{CustomDirs: []string{dir}}, false, &bytes.Buffer{})
+	var le *LoadError
+	if !errors.As(err, &le) || le.Kind != KindCompile || !le.Custom {
+		t.Fatalf("err = %v, want a custom compile error", err)
+	}
+	for _, w := range []string{file + ":6: ", "time.now_ns is not available to ticketguard policies", "use input.now"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not contain %q:\n%v", w, err)
+		}
 	}
 }

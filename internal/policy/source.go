@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage"
@@ -162,12 +163,65 @@ func parse(srcs []source, withTests bool) (map[string]*ast.Module, error) {
 
 // newCompiler is the one compiler configuration used for evaluation, for
 // `policy test` and for the strict-compile test: strict mode, as
-// `opa check --strict`.
+// `opa check --strict`, without the builtins a check must not call.
 func newCompiler() *ast.Compiler {
 	return ast.NewCompiler().
 		WithStrict(true).
 		WithDefaultRegoVersion(ast.RegoV1).
-		WithCapabilities(ast.CapabilitiesForThisVersion())
+		WithCapabilities(capabilities())
+}
+
+// forbidden are the builtins no policy may call, with why. A check must give
+// the same result for the same snapshot and evaluation time (re-running an
+// audit, comparing runs and waivers all rely on it), and custom policies are
+// code from outside ticketguard running next to tenant data and credentials:
+// nothing may reach the network or read the process environment. Besides the
+// ones named here, every builtin OPA marks non-deterministic is removed.
+var forbidden = map[string]string{
+	"http.send":          "it reaches the network; a check judges the snapshot alone and must not send tenant data anywhere",
+	"net.lookup_ip_addr": "it reaches the network (DNS); a check judges the snapshot alone and must not send tenant data anywhere",
+	"opa.runtime":        "it reads the process environment, which can hold secrets",
+	"time.now_ns":        "it reads the clock; use input.now (RFC 3339) or input.now_ns, the evaluation time ticketguard passes (--now)",
+	"rand.intn":          "it is random",
+	"uuid.rfc4122":       "it is random",
+}
+
+// capabilities is this OPA's builtins minus the forbidden and the
+// non-deterministic ones. A call to a removed builtin fails to compile
+// ("undefined function"); forbiddenProblem words it.
+var capabilities = sync.OnceValue(func() *ast.Capabilities {
+	caps := ast.CapabilitiesForThisVersion()
+	caps.Builtins = slices.DeleteFunc(slices.Clone(caps.Builtins), func(b *ast.Builtin) bool {
+		_, named := forbidden[b.Name]
+		return named || b.Nondeterministic
+	})
+	return caps
+})
+
+// forbiddenProblem rewrites the compiler's "undefined function" error for a
+// builtin removed by capabilities, so that the user learns why it is missing
+// rather than suspecting a typo or an old OPA.
+func forbiddenProblem(e *ast.Error) (string, bool) {
+	if e.Code != ast.TypeErr {
+		return "", false
+	}
+	name, ok := strings.CutPrefix(e.Message, "undefined function ")
+	if !ok && strings.HasPrefix(e.Message, "with keyword target must reference existing") && e.Location != nil {
+		// A test mocking a removed builtin: `... with time.now_ns as 1`.
+		name, ok = string(e.Location.Text), true
+	}
+	if !ok {
+		return "", false
+	}
+	why, named := forbidden[name]
+	if !named {
+		b, exists := ast.BuiltinMap[name]
+		if !exists || !b.Nondeterministic {
+			return "", false
+		}
+		why = "its result is not deterministic"
+	}
+	return fmt.Sprintf("%s: %s is not available to ticketguard policies: checks must be reproducible: %s", e.Code, name, why), true
 }
 
 // compileErrors turns the compiler's errors into a LoadError, blaming the
@@ -198,6 +252,9 @@ func astProblems(err error) []Problem {
 	out := make([]Problem, 0, len(errs))
 	for _, e := range errs {
 		p := Problem{Message: e.Code + ": " + e.Message}
+		if msg, ok := forbiddenProblem(e); ok {
+			p.Message = msg
+		}
 		if e.Location != nil {
 			p.File, p.Row = e.Location.File, e.Location.Row
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/ticketguard/ticketguard/internal/result"
@@ -92,8 +93,9 @@ type junitSkipped struct {
 
 func (jw junitWriter) Write(w io.Writer, r *result.Report) error {
 	out := junitTestsuites{Name: ToolName}
-	for _, t := range r.Tenants {
-		s := jw.suite(r, t)
+	names := suiteNames(r.Tenants)
+	for i, t := range r.Tenants {
+		s := jw.suite(r, t, names[i])
 		out.Tests += s.Tests
 		out.Failures += s.Failures
 		out.Errors += s.Errors
@@ -113,8 +115,42 @@ func (jw junitWriter) Write(w io.Writer, r *result.Report) error {
 	return err
 }
 
-func (jw junitWriter) suite(r *result.Report, t result.Tenant) junitSuite {
-	name := tenantLabel(t)
+// suiteNames names each tenant's suite uniquely: CI test tabs key suites and
+// test cases by name, so two suites called "acme" (two customers with one
+// short name, or one tenant's snapshots from two days) would be merged or
+// shown as one. A shared name gets the snapshot's file name appended, or its
+// path when the file names are shared too.
+func suiteNames(tenants []result.Tenant) []string {
+	names := make([]string, len(tenants))
+	for i, t := range tenants {
+		names[i] = tenantLabel(t)
+	}
+	for _, qualify := range []func(result.Tenant) string{
+		func(t result.Tenant) string { return filepath.Base(t.Snapshot) },
+		func(t result.Tenant) string { return filepath.ToSlash(t.Snapshot) },
+	} {
+		count := map[string]int{}
+		for _, n := range names {
+			count[n]++
+		}
+		for i, t := range tenants {
+			if count[names[i]] > 1 && t.Snapshot != "" {
+				names[i] = tenantLabel(t) + " (" + qualify(t) + ")"
+			}
+		}
+	}
+	// The same snapshot given twice: number them, so no suite disappears.
+	seen := map[string]int{}
+	for i, n := range names {
+		seen[n]++
+		if seen[n] > 1 {
+			names[i] = fmt.Sprintf("%s #%d", n, seen[n])
+		}
+	}
+	return names
+}
+
+func (jw junitWriter) suite(r *result.Report, t result.Tenant, name string) junitSuite {
 	s := junitSuite{Name: name}
 	if !r.EvaluatedAt.IsZero() {
 		// JUnit's timestamp is an ISO 8601 date-time without a zone; it is UTC.

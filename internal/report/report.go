@@ -40,6 +40,11 @@ type Options struct {
 	Catalogue []result.Check
 	// ToolVersion is the ticketguard version recorded in JSON and SARIF.
 	ToolVersion string
+	// BaseDir is the directory relative snapshot paths were given from and
+	// SARIF's %SRCROOT%: a snapshot below it gets a URI relative to it (code
+	// scanning resolves that against the checkout), any other an absolute
+	// file:// URI. Empty: the current directory.
+	BaseDir string
 }
 
 // Formats lists the accepted format names, for flag help and validation.

@@ -53,7 +53,8 @@ func TestGolden(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
-			opts := Options{Policy: tc.policy, Catalogue: fixtureCatalogue, ToolVersion: "1.0.0-test"}
+			// A fixed BaseDir: SARIF names it in originalUriBaseIds.
+			opts := Options{Policy: tc.policy, Catalogue: fixtureCatalogue, ToolVersion: "1.0.0-test", BaseDir: filepath.FromSlash("/srv/audit")}
 			got := render(t, tc.format, opts, fixtureReport())
 			path := filepath.Join("testdata", "golden", tc.file)
 			if *update {
@@ -335,7 +336,7 @@ func TestSARIFStructure(t *testing.T) {
 			t.Error("a waived result must not be reported")
 		}
 	}
-	if levels["error"] != 4 || levels["warning"] != 2 || levels["note"] != 2 {
+	if levels["error"] != 4 || levels["warning"] != 2 || levels["none"] != 2 {
 		t.Errorf("levels = %v", levels)
 	}
 	if fwd := run.Results[0]; fwd.RuleID != "external-forwarding" || fwd.BaselineState != "new" {
@@ -489,5 +490,171 @@ func TestJUnitSurvivesHostileText(t *testing.T) {
 	body := doc.Suites[0].Cases[0].Failure.Body
 	if !strings.Contains(body, "ends CDATA ]]> and has") {
 		t.Errorf("failure body lost text: %q", body)
+	}
+}
+
+// sarifResults decodes what the SARIF tests below look at.
+type sarifDoc struct {
+	Runs []struct {
+		OriginalURIBaseIDs map[string]struct {
+			URI string `json:"uri"`
+		} `json:"originalUriBaseIds"`
+		Results []struct {
+			RuleID    string `json:"ruleId"`
+			Kind      string `json:"kind"`
+			Level     string `json:"level"`
+			Locations []struct {
+				PhysicalLocation struct {
+					ArtifactLocation struct {
+						URI       string `json:"uri"`
+						URIBaseID string `json:"uriBaseId"`
+					} `json:"artifactLocation"`
+				} `json:"physicalLocation"`
+			} `json:"locations"`
+			PartialFingerprints map[string]string `json:"partialFingerprints"`
+			Properties          struct {
+				Tenant string `json:"tenant"`
+			} `json:"properties"`
+		} `json:"results"`
+	} `json:"runs"`
+}
+
+func renderSARIF(t *testing.T, opts Options, r *result.Report) sarifDoc {
+	t.Helper()
+	out := render(t, "sarif", opts, r)
+	parsed, err := sarif.FromBytes(out)
+	if err != nil {
+		t.Fatalf("sarif.FromBytes: %v", err)
+	}
+	if err := parsed.Validate(); err != nil {
+		t.Fatalf("SARIF schema validation: %v\n%s", err, out)
+	}
+	var doc sarifDoc
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// oneFailure is a tenant whose only result is one failing finding.
+func oneFailure(name, snapshot string) result.Tenant {
+	return result.Tenant{Name: name, Snapshot: snapshot, Results: []result.CheckResult{{
+		Check: chkContact, Status: result.Fail, Message: "no contact",
+		Findings: []result.Finding{{Status: result.Fail, Message: "no contact", Resource: "contact:x"}},
+	}}}
+}
+
+// Code scanning resolves a relative URI against the checkout; a snapshot
+// outside the working directory can only be named absolutely.
+func TestSARIFArtifactURIs(t *testing.T) {
+	base := filepath.FromSlash("/srv/audit")
+	r := &result.Report{Tenants: []result.Tenant{
+		oneFailure("rel", "snapshots/acme corp.json"),
+		oneFailure("abs-under", filepath.FromSlash("/srv/audit/snapshots/b.json")),
+		oneFailure("outside", filepath.FromSlash("/tmp/elsewhere/c.json")),
+		oneFailure("dotdot", filepath.FromSlash("../other/d.json")),
+	}}
+	doc := renderSARIF(t, Options{BaseDir: base}, r)
+	run := doc.Runs[0]
+	want := map[string][2]string{ // tenant → uri, uriBaseId
+		"rel":       {"snapshots/acme%20corp.json", "%SRCROOT%"},
+		"abs-under": {"snapshots/b.json", "%SRCROOT%"},
+		"outside":   {"file:///tmp/elsewhere/c.json", ""},
+		"dotdot":    {"file:///srv/other/d.json", ""},
+	}
+	if len(run.Results) != len(want) {
+		t.Fatalf("results = %d, want %d", len(run.Results), len(want))
+	}
+	for _, res := range run.Results {
+		loc := res.Locations[0].PhysicalLocation.ArtifactLocation
+		w := want[res.Properties.Tenant]
+		if loc.URI != w[0] || loc.URIBaseID != w[1] {
+			t.Errorf("%s: uri %q uriBaseId %q, want %q %q", res.Properties.Tenant, loc.URI, loc.URIBaseID, w[0], w[1])
+		}
+	}
+	if got := run.OriginalURIBaseIDs["%SRCROOT%"].URI; got != "file:///srv/audit/" {
+		t.Errorf("originalUriBaseIds[%%SRCROOT%%] = %q, want file:///srv/audit/", got)
+	}
+
+	// No relative location, no base to declare.
+	doc = renderSARIF(t, Options{BaseDir: base}, &result.Report{Tenants: []result.Tenant{oneFailure("outside", filepath.FromSlash("/tmp/c.json"))}})
+	if n := len(doc.Runs[0].OriginalURIBaseIDs); n != 0 {
+		t.Errorf("originalUriBaseIds = %v, want none", doc.Runs[0].OriginalURIBaseIDs)
+	}
+}
+
+// An indeterminate result is not a finding against the tenant: SARIF's
+// kind "review" (level "none", as SARIF requires for kinds other than fail).
+func TestSARIFIndeterminateIsReview(t *testing.T) {
+	doc := renderSARIF(t, Options{BaseDir: "/srv/audit"}, fixtureReport())
+	seen := 0
+	for _, res := range doc.Runs[0].Results {
+		indeterminate := res.RuleID == chkVia.ID && res.Properties.Tenant == "acme" ||
+			res.RuleID == chkRoute.ID && res.Properties.Tenant == "contoso"
+		switch {
+		case indeterminate:
+			seen++
+			if res.Kind != "review" || res.Level != "none" {
+				t.Errorf("%s/%s: kind %q level %q, want review none", res.Properties.Tenant, res.RuleID, res.Kind, res.Level)
+			}
+		case res.Kind != "fail" || (res.Level != "error" && res.Level != "warning"):
+			t.Errorf("%s/%s: kind %q level %q, want fail error|warning", res.Properties.Tenant, res.RuleID, res.Kind, res.Level)
+		}
+	}
+	if seen != 2 {
+		t.Errorf("saw %d indeterminate results, want 2", seen)
+	}
+}
+
+// Two snapshots of tenants that share a name (two customers called "acme",
+// or one tenant before and after a change) are distinct alerts.
+func TestSARIFFingerprintsDistinctPerSnapshot(t *testing.T) {
+	r := &result.Report{Tenants: []result.Tenant{
+		oneFailure("acme", "eu/acme.json"),
+		oneFailure("acme", "us/acme.json"),
+	}}
+	doc := renderSARIF(t, Options{BaseDir: "/srv/audit"}, r)
+	res := doc.Runs[0].Results
+	if len(res) != 2 {
+		t.Fatalf("results = %d, want 2", len(res))
+	}
+	for _, key := range []string{fingerprintKey, "primaryLocationLineHash"} {
+		if a, b := res[0].PartialFingerprints[key], res[1].PartialFingerprints[key]; a == "" || a == b {
+			t.Errorf("%s: %q and %q, want two distinct fingerprints", key, a, b)
+		}
+	}
+	// The same snapshot path gives the same fingerprint in another run.
+	again := renderSARIF(t, Options{BaseDir: "/srv/audit"}, r)
+	if again.Runs[0].Results[0].PartialFingerprints[fingerprintKey] != res[0].PartialFingerprints[fingerprintKey] {
+		t.Error("fingerprint not stable across runs")
+	}
+}
+
+// CI test tabs key suites by name: tenants that share a name get the
+// snapshot's file name appended (its path when even that is shared).
+func TestJUnitSuiteNamesUnique(t *testing.T) {
+	r := &result.Report{Tenants: []result.Tenant{
+		oneFailure("acme", "eu/acme-2026.json"),
+		oneFailure("acme", "us/acme-2025.json"),
+		oneFailure("contoso", "a/contoso.json"),
+		oneFailure("contoso", "b/contoso.json"),
+		oneFailure("fabrikam", "fabrikam.json"),
+	}}
+	var doc junitDoc
+	if err := xml.Unmarshal(render(t, "junit", Options{}, r), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"acme (acme-2026.json)", "acme (acme-2025.json)", "contoso (a/contoso.json)", "contoso (b/contoso.json)", "fabrikam"}
+	var got []string
+	for _, s := range doc.Suites {
+		got = append(got, s.Name)
+		for _, c := range s.Cases {
+			if c.Classname != s.Name {
+				t.Errorf("suite %q: testcase classname %q", s.Name, c.Classname)
+			}
+		}
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("suite names = %q, want %q", got, want)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -20,8 +22,12 @@ const SARIFSchema = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/
 
 // fingerprintKey names ticketguard's own partial fingerprint. Bump the suffix
 // only if the fingerprint input changes, since code scanning uses it to
-// match an alert across runs.
-const fingerprintKey = "ticketguard/v1"
+// match an alert across runs. v2: the snapshot's location is part of it.
+const fingerprintKey = "ticketguard/v2"
+
+// srcRoot is the uriBaseId of snapshot locations relative to the directory
+// ticketguard ran in; code scanning resolves it against the checkout.
+const srcRoot = "%SRCROOT%"
 
 // sarifWriter renders SARIF 2.1.0 for GitHub code scanning and other SARIF
 // consumers: one run, one rule per catalogue check (its remediation as help),
@@ -42,7 +48,16 @@ func (sw sarifWriter) Write(w io.Writer, r *result.Report) error {
 		addRule(run, c)
 	}
 
+	base := sw.opts.BaseDir
+	if base == "" {
+		// Without a working directory every location is made absolute
+		// below, which is still correct, only less portable.
+		base, _ = os.Getwd()
+	}
+	usesRoot := false
 	for _, t := range r.Tenants {
+		artifact := artifactLocation(t.Snapshot, base)
+		usesRoot = usesRoot || artifact.URIBaseID != nil
 		for _, res := range t.Results {
 			level, ok := sarifLevel[res.Status]
 			if !ok {
@@ -52,15 +67,22 @@ func (sw sarifWriter) Write(w io.Writer, r *result.Report) error {
 				addRule(run, res.Check) // a check missing from the catalogue still gets a rule
 			}
 			for _, g := range groupByResource(decisive(res), res) {
+				loc := *artifact
 				sr := run.CreateResultForRule(res.Check.ID).
 					WithLevel(level).
 					WithMessage(sarif.NewTextMessage(sarifMessage(t, res, g.messages))).
 					AddLocation(sarif.NewLocationWithPhysicalLocation(
 						sarif.NewPhysicalLocation().
-							WithArtifactLocation(sarif.NewSimpleArtifactLocation(filepath.ToSlash(t.Snapshot))).
+							WithArtifactLocation(&loc).
 							WithRegion(sarif.NewRegion().WithStartLine(1)),
 					))
-				fp := fingerprint(t, res.Check.ID, g.resource)
+				if res.Status == result.Indeterminate {
+					// Not a finding against the tenant: data is missing and a
+					// person has to look. SARIF requires level "none" for any
+					// kind other than "fail".
+					sr.WithKind("review")
+				}
+				fp := fingerprint(t, *artifact.URI, res.Check.ID, g.resource)
 				// Every result sits on line 1 of the snapshot, so the line hash
 				// code scanning would compute is the same for all of them; give it
 				// ours so distinct objects stay distinct alerts.
@@ -87,6 +109,12 @@ func (sw sarifWriter) Write(w io.Writer, r *result.Report) error {
 		}
 	}
 
+	if usesRoot {
+		run.WithOriginalUriBaseIds(map[string]sarif.ArtifactLocation{
+			srcRoot: *sarif.NewArtifactLocation().WithURI(dirURI(base)),
+		})
+	}
+
 	rep := sarif.NewReport()
 	rep.Schema = SARIFSchema
 	rep.AddRun(run)
@@ -105,7 +133,50 @@ func (sw sarifWriter) Write(w io.Writer, r *result.Report) error {
 var sarifLevel = map[result.Status]string{
 	result.Fail:          sarif.LevelError,
 	result.Warn:          sarif.LevelWarning,
-	result.Indeterminate: sarif.LevelNote,
+	result.Indeterminate: sarif.LevelNone,
+}
+
+// artifactLocation names a snapshot file: relative to base (with uriBaseId
+// %SRCROOT%) when it lies below base, else an absolute file:// URI. A
+// relative snapshot path is taken relative to base, the directory
+// ticketguard was run from.
+func artifactLocation(snapshot, base string) *sarif.ArtifactLocation {
+	p := snapshot
+	if !filepath.IsAbs(p) && base != "" {
+		p = filepath.Join(base, p)
+	}
+	p = filepath.Clean(p)
+	if base != "" {
+		rel, err := filepath.Rel(base, p)
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel) {
+			return sarif.NewArtifactLocation().
+				WithURI((&url.URL{Path: filepath.ToSlash(rel)}).String()).
+				WithURIBaseID(srcRoot)
+		}
+	}
+	if !filepath.IsAbs(p) {
+		// No base to resolve against: the path as given is all there is.
+		return sarif.NewArtifactLocation().WithURI((&url.URL{Path: filepath.ToSlash(p)}).String())
+	}
+	return sarif.NewArtifactLocation().WithURI(fileURI(p))
+}
+
+// fileURI is the file:// URI of an absolute path (C:\x becomes file:///C:/x).
+func fileURI(abs string) string {
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return (&url.URL{Scheme: "file", Path: p}).String()
+}
+
+// dirURI is fileURI for a directory: SARIF base URIs end with a slash.
+func dirURI(dir string) string {
+	u := fileURI(dir)
+	if !strings.HasSuffix(u, "/") {
+		u += "/"
+	}
+	return u
 }
 
 func addRule(run *sarif.Run, c result.Check) {
@@ -203,13 +274,16 @@ func sarifMessage(t result.Tenant, res result.CheckResult, messages []string) st
 	return msg
 }
 
-// fingerprint is stable across runs for the same tenant, check and object,
-// whatever the message says about the object's current values.
-func fingerprint(t result.Tenant, checkID, resource string) string {
+// fingerprint is stable across runs for the same snapshot location, tenant,
+// check and object, whatever the message says about the object's current
+// values. The location (the artifact URI, relative when it can be) keeps two
+// snapshots of tenants with one name, or of one tenant, distinct; code
+// scanning ties an alert to its file anyway.
+func fingerprint(t result.Tenant, location, checkID, resource string) string {
 	tenant := t.TenantID
 	if tenant == "" {
 		tenant = tenantLabel(t)
 	}
-	sum := sha256.Sum256([]byte(strings.ToLower(tenant) + "\x00" + checkID + "\x00" + resource))
+	sum := sha256.Sum256([]byte(location + "\x00" + strings.ToLower(tenant) + "\x00" + checkID + "\x00" + resource))
 	return hex.EncodeToString(sum[:16])
 }

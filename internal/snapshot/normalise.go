@@ -65,6 +65,7 @@ func (n *normaliser) fail(path []string, problem, hint string) {
 
 // normalise returns the normalised copy of root; root itself is not modified.
 func (n *normaliser) normalise(root map[string]any) map[string]any {
+	n.errorSources(root)
 	out := stripAnnotations(root).(map[string]any)
 	if ex, ok := out["exchange"].(map[string]any); ok {
 		n.exchange(ex)

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -330,8 +331,19 @@ func TestParseErrors(t *testing.T) {
 		{
 			name:      "key under exchange that is not a cmdlet",
 			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "exchange": {"Mailboxes": []}}`,
-			fragments: []string{"exchange.Mailboxes: unknown key", "cmdlet names"},
+			fragments: []string{"exchange.Mailboxes: unknown key", `did you mean "Get-Mailbox"?`, "cmdlet names"},
 			field:     "exchange.Mailboxes",
+		},
+		{
+			name:      "key under exchange naming a cmdlet without Get-",
+			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "exchange": {"MailContact": []}}`,
+			fragments: []string{"exchange.MailContact: unknown key", `did you mean "Get-MailContact"?`},
+			field:     "exchange.MailContact",
+		},
+		{
+			name:      "key under exchange prefixed with the service",
+			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "exchange": {"exchange:Get-DistributionGroupMember": {}}}`,
+			fragments: []string{`did you mean "Get-DistributionGroupMember"?`},
 		},
 		{
 			name:      "cmdlet name in the wrong case",
@@ -341,7 +353,7 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name:      "password in atera.smtp",
-			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "atera": {"smtp": {"username": "u@acme.com", "password": "hunter2"}}}`,
+			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "atera": {"smtp": {"server": "smtp.office365.com", "port": 587, "ssl": true, "username": "u@acme.com", "password": "hunter2"}}}`,
 			fragments: []string{"atera.smtp.password: a password does not belong in a snapshot"},
 			field:     "atera.smtp.password",
 		},
@@ -353,7 +365,7 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name:      "port out of range",
-			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "atera": {"smtp": {"port": 70000}}}`,
+			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "atera": {"smtp": {"server": "smtp.office365.com", "port": 70000, "ssl": true, "username": "u@acme.com"}}}`,
 			fragments: []string{"atera.smtp.port: must be at most 65535, got 70000"},
 			field:     "atera.smtp.port",
 		},
@@ -362,6 +374,84 @@ func TestParseErrors(t *testing.T) {
 			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "errors": [{"source": "Get-InboxRule"}]}`,
 			fragments: []string{"errors[0].message: is required"},
 			field:     "errors[0].message",
+		},
+		{
+			name: "error source prefixed with the service",
+			src: "{\"schema_version\": 1, \"tenant\": {\"name\": \"acme\"}, \"errors\": [\n" +
+				`  {"source": "Get-InboxRule", "message": "x"},` + "\n" +
+				`  {"source": "graph:messageRules", "message": "x"},` + "\n" +
+				`  {"source": "exchange:Get-MailContact", "message": "HTTP 500"}` + "\n]}",
+			fragments: []string{
+				`x.json:4:4: errors[2].source: "exchange:Get-MailContact" is not a source ticketguard knows`,
+				"no check would treat that data as failed",
+				`did you mean "Get-MailContact"?`,
+				"a cmdlet name on its own (Get-InboxRule), graph:<section> (graph:messageRules), atera_api, smtp_probe, auth or collection",
+			},
+			field: "errors[2].source", line: 4, col: 4,
+		},
+		{
+			name:      "error source with cmdlet parameters",
+			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "errors": [{"source": "Get-MailContact -ResultSize Unlimited", "message": "x"}]}`,
+			fragments: []string{`errors[0].source: "Get-MailContact -ResultSize Unlimited" is not a source`, `did you mean "Get-MailContact"?`},
+			field:     "errors[0].source",
+		},
+		{
+			name:      "error source without Get-",
+			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "errors": [{"source": "DistributionGroupMember", "message": "x"}]}`,
+			fragments: []string{`did you mean "Get-DistributionGroupMember"?`},
+			field:     "errors[0].source",
+		},
+		{
+			name:      "error source naming a Graph section another way",
+			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "errors": [{"source": "graph/messageRules", "message": "x"}]}`,
+			fragments: []string{`did you mean "graph:messageRules"?`},
+			field:     "errors[0].source",
+		},
+		{
+			name:      "error source misspelt",
+			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "errors": [{"source": "atera-api", "message": "x"}]}`,
+			fragments: []string{`did you mean "atera_api"?`},
+			field:     "errors[0].source",
+		},
+		{
+			name:      "error source unrelated to any source",
+			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "errors": [{"source": "PowerShell", "message": "x"}]}`,
+			fragments: []string{`errors[0].source: "PowerShell" is not a source ticketguard knows`, "a source is a cmdlet name on its own"},
+			field:     "errors[0].source",
+		},
+		{
+			name:      "ticketing address that is not an address",
+			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "atera": {"ticketing_address": "northwind", "support_address": "support@acme.com"}}`,
+			fragments: []string{`atera.ticketing_address: "northwind" is not an e-mail address`, "acme@ticketing.atera.com"},
+			field:     "atera.ticketing_address",
+		},
+		{
+			name:      "support address that is not an address",
+			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "atera": {"ticketing_address": "acme@ticketing.atera.com", "support_address": "support"}}`,
+			fragments: []string{`atera.support_address: "support" is not an e-mail address`, "support@acme.com"},
+			field:     "atera.support_address",
+		},
+		{
+			name:      "support address with a space",
+			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "atera": {"support_address": "support @acme.com"}}`,
+			fragments: []string{`atera.support_address: "support @acme.com" is not an e-mail address`},
+			field:     "atera.support_address",
+		},
+		{
+			name: "empty atera.smtp object",
+			src:  `{"schema_version": 1, "tenant": {"name": "acme"}, "atera": {"smtp": {}}}`,
+			fragments: []string{
+				"atera.smtp.server: is required", "atera.smtp.port: is required",
+				"atera.smtp.ssl: is required", "atera.smtp.username: is required",
+				`write "smtp": null when Atera sends from its default address`,
+			},
+			field: "atera.smtp.server",
+		},
+		{
+			name:      "atera.smtp without username",
+			src:       `{"schema_version": 1, "tenant": {"name": "acme"}, "atera": {"smtp": {"server": "smtp.office365.com", "port": 587, "ssl": true}}}`,
+			fragments: []string{"atera.smtp.username: is required"},
+			field:     "atera.smtp.username",
 		},
 		{
 			name:      "truncated admin API result",
@@ -401,6 +491,36 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("Column = %d, want %d", e.Column, tt.col)
 			}
 		})
+	}
+}
+
+// Every source name a collector writes, and a cmdlet name in any case (the
+// Rego library compares sources case-insensitively), is accepted.
+func TestParseAcceptsKnownErrorSources(t *testing.T) {
+	sources := []string{
+		"Get-InboxRule", "get-mailcontact", "GET-MAILBOX", "Get-SomethingCustom",
+		"graph:messageRules", "graph.contacts", "graph:groupMembers", "graph:messageTraces", "graph:messageTraceDetails",
+		"atera_api", "smtp_probe", "auth", "collection",
+	}
+	var items []string
+	for _, s := range sources {
+		items = append(items, fmt.Sprintf(`{"source": %q, "message": "x"}`, s))
+	}
+	src := `{"schema_version": 1, "tenant": {"name": "acme"}, "errors": [` + strings.Join(items, ",") + `]}`
+	doc, err := Parse("x.json", []byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if len(doc.Errors) != len(sources) {
+		t.Errorf("Errors = %d, want %d", len(doc.Errors), len(sources))
+	}
+}
+
+// Addresses may be written the way Exchange shows them (SMTP: prefix, upper case).
+func TestParseAcceptsAddressForms(t *testing.T) {
+	src := `{"schema_version": 1, "tenant": {"name": "acme"}, "atera": {"ticketing_address": "SMTP:Acme@Ticketing.Atera.com", "support_address": "Support@acme.co.uk", "smtp": null}}`
+	if _, err := Parse("x.json", []byte(src)); err != nil {
+		t.Fatalf("Parse: %v", err)
 	}
 }
 

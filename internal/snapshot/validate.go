@@ -193,6 +193,10 @@ func translate(file string, doc any, ve *jsonschema.ValidationError) []translate
 				"use RFC 3339, e.g. 2026-11-27T06:00:00Z")}
 		}
 		return []translated{mk(loc, fmt.Sprintf("%q is not a valid %s", fmt.Sprint(k.Got), k.Want), "")}
+	case *kind.Pattern:
+		if hint, ok := addressFields[strings.Join(loc, "/")]; ok {
+			return []translated{mk(loc, fmt.Sprintf("%q is not an e-mail address", k.Got), hint)}
+		}
 	case *kind.Minimum:
 		return []translated{mk(loc, fmt.Sprintf("must be at least %s, got %s", k.Want.RatString(), k.Got.RatString()), "")}
 	case *kind.Maximum:
@@ -286,12 +290,20 @@ func expected(def string, want []string) (phrase, hint string) {
 	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1], ""
 }
 
+// addressFields are the schema's address patterns, with what to write instead.
+var addressFields = map[string]string{
+	"atera/ticketing_address": "write Atera's ticketing address in full, e.g. acme@ticketing.atera.com, as Atera shows it under Admin > Email settings",
+	"atera/support_address":   "write the support address in full, e.g. support@acme.com",
+}
+
 func requiredHint(path []string) string {
 	switch strings.Join(path, "/") {
 	case "tenant":
 		return `add "tenant": {"name": "acme"}`
 	case "tenant/name":
 		return `name the tenant, e.g. "name": "acme"; waivers and reports refer to it`
+	case "atera/smtp/server", "atera/smtp/port", "atera/smtp/ssl", "atera/smtp/username":
+		return `a custom SMTP server needs server, port, ssl and username, as in Atera's email settings; write "smtp": null when Atera sends from its default address`
 	}
 	if len(path) == 3 && path[0] == "errors" {
 		return `each error is {"source": "Get-X", "message": "..."}`
@@ -320,7 +332,11 @@ func unknownKey(parent []string, key string) (problem, hint string) {
 		}
 		known = []string{"server", "port", "ssl", "username"}
 	case "exchange":
-		if s := closest(key, knownCmdlets()); s != "" {
+		s := closest(key, knownCmdlets())
+		if s == "" {
+			s = cmdletIn(key) // "MailContact", "Get-Mailbox -ResultSize Unlimited"
+		}
+		if s != "" {
 			return "unknown key", fmt.Sprintf("did you mean %q? keys under exchange are cmdlet names", s)
 		}
 		return "unknown key", "keys under exchange are Exchange cmdlet names such as Get-Mailbox"

@@ -31,9 +31,70 @@ func (s *Set) Apply(tenant string, results []result.CheckResult, now time.Time) 
 	}
 	out := make([]result.CheckResult, len(results))
 	for i, r := range results {
+		s.markUsed(tenant, r)
 		out[i] = s.apply(tenant, r, now)
 	}
 	return out
+}
+
+// Unused returns, in file order, the waivers that matched no result in any
+// Apply call so far: a misspelt tenant, check or resource, or a failure that
+// has been fixed. They are warnings for the person maintaining the file
+// ("waiver for send-as/acme (waivers.yaml:12) matched nothing"), never
+// errors: the run's outcome does not depend on them.
+//
+// A waiver matches a result of its check and tenant that fails or warns on
+// what it covers (any failing finding; for a resource waiver, a failing
+// finding about that resource), whether the waiver is active or expired (an
+// expired one is reported in the result already). It also matches an
+// indeterminate result, or an undecided finding about its resource: the data
+// to tell whether it is still needed is missing, and a warning to remove it
+// would be premature.
+func (s *Set) Unused() []Waiver {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Waiver
+	for i, w := range s.waivers {
+		if !s.used[i] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// markUsed records which waivers match r (see Unused).
+func (s *Set) markUsed(tenant string, r result.CheckResult) {
+	if r.Status != result.Fail && r.Status != result.Warn && r.Status != result.Indeterminate {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.waivers {
+		w := &s.waivers[i]
+		if s.used[i] || !w.matches(r.Check.ID, tenant) || !w.covers(r) {
+			continue
+		}
+		if s.used == nil {
+			s.used = make(map[int]bool, len(s.waivers))
+		}
+		s.used[i] = true
+	}
+}
+
+// covers reports whether r has something w would accept, or cannot tell.
+func (w *Waiver) covers(r result.CheckResult) bool {
+	if r.Status == result.Indeterminate || w.Resource == "" {
+		return true
+	}
+	for _, f := range r.Findings {
+		if (failing(f) || f.Status == result.Indeterminate) && strings.EqualFold(f.Resource, w.Resource) {
+			return true
+		}
+	}
+	return false
 }
 
 func failing(f result.Finding) bool { return f.Status == result.Fail || f.Status == result.Warn }

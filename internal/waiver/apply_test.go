@@ -2,6 +2,7 @@ package waiver
 
 import (
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -227,5 +228,65 @@ func TestLoadAndApply(t *testing.T) {
 	got = s.Apply("globex", res, now)
 	if got[0].Status != result.Warn || got[1].Status != result.Fail || got[1].Waiver == nil || !got[1].Waiver.Expired {
 		t.Errorf("globex: %s, %s (%+v); want warn, fail with expired waiver", got[0].Status, got[1].Status, got[1].Waiver)
+	}
+}
+
+// Unused reports the waivers that found nothing to accept in any Apply call,
+// so that the CLI can warn about typos and about failures fixed since.
+func TestUnused(t *testing.T) {
+	sendAs := check("send-as", result.SeverityError)
+	owner := check("group-owner", result.SeverityWarning)
+	via := check("via-tag", result.SeverityError)
+	route := check("support-route", result.SeverityError)
+	until := date("2027-03-31")
+	ws := []Waiver{
+		{Check: sendAs.ID, Tenant: "acme", Reason: "used: waives the failure", Expires: until, Line: 1},
+		{Check: sendAs.ID, Tenant: "acmee", Reason: "unused: tenant misspelt", Expires: until, Line: 2},
+		{Check: sendAs.ID, Tenant: "acme", Resource: "mailbox:nobody@acme.com", Reason: "unused: no such failing resource", Expires: until, Line: 3},
+		{Check: owner.ID, Tenant: "acme", Reason: "unused: the check passes now", Expires: until, Line: 4},
+		{Check: sendAs.ID, Tenant: "globex", Reason: "used: expired, but still matches a failure", Expires: date("2027-01-01"), Line: 5},
+		{Check: via.ID, Tenant: "acme", Reason: "used: undecided, so maybe still needed", Expires: until, Line: 6},
+		{Check: route.ID, Tenant: "*", Reason: "used: by one tenant of many", Expires: until, Line: 7},
+		{Check: sendAs.ID, Tenant: "acme", Resource: "mailbox:Support@acme.com", Reason: "used: resource in another case", Expires: until, Line: 8},
+	}
+	s := set(ws...)
+	if got := s.Unused(); len(got) != len(ws) {
+		t.Errorf("before any Apply: Unused = %d waivers, want all %d", len(got), len(ws))
+	}
+
+	fail := func(c result.Check, resource string) result.CheckResult {
+		return result.CheckResult{Check: c, Status: result.Fail, Message: "m", Findings: []result.Finding{finding(result.Fail, resource, "m")}}
+	}
+	acme := []result.CheckResult{
+		fail(sendAs, "mailbox:support@acme.com"),
+		{Check: owner, Status: result.Pass, Message: "ok", Findings: []result.Finding{finding(result.Pass, "group:support@acme.com", "ok")}},
+		{Check: via, Status: result.Indeterminate, Message: "Get-AntiPhishPolicy was not collected"},
+		{Check: route, Status: result.Pass, Message: "ok"},
+	}
+	globex := []result.CheckResult{fail(sendAs, ""), fail(route, "")}
+	// The CLI applies tenants concurrently.
+	var wg sync.WaitGroup
+	for _, run := range []struct {
+		tenant  string
+		results []result.CheckResult
+	}{{"acme", acme}, {"globex", globex}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.Apply(run.tenant, run.results, now)
+		}()
+	}
+	wg.Wait()
+
+	var got []int
+	for _, w := range s.Unused() {
+		got = append(got, w.Line)
+	}
+	if want := []int{2, 3, 4}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Unused = lines %v, want %v", got, want)
+	}
+	var nilSet *Set
+	if u := nilSet.Unused(); u != nil {
+		t.Errorf("nil Set: Unused = %v", u)
 	}
 }

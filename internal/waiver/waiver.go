@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -54,10 +55,14 @@ func (w Waiver) matches(check, tenant string) bool {
 	return w.Check == check && (w.Tenant == AllTenants || strings.EqualFold(w.Tenant, tenant))
 }
 
-// Set is the content of a waivers file. A nil *Set waives nothing.
+// Set is the content of a waivers file. A nil *Set waives nothing. It is
+// safe for concurrent use by Apply and Unused.
 type Set struct {
 	File    string
 	waivers []Waiver
+
+	mu   sync.Mutex
+	used map[int]bool // index in waivers → it matched a result in some Apply call
 }
 
 // Waivers returns the entries in file order.
