@@ -235,17 +235,56 @@ _received(item) := item.receivedDateTime if is_string(item.receivedDateTime)
 
 else := "(no time)"
 
-_item_text(item) := sprintf("%s from %s %q (status %s)", [_received(item), _sender(item), _subject(item), _status_text(item)])
+_item_text(item) := sprintf("%s from %s %q (status %s%s)", [_received(item), _sender(item), _subject(item), _status_text(item), _reason_text(item)])
+
+_reason_text(item) := sprintf("; %s", [_reason(item)]) if _reason(item)
+
+else := ""
 
 # ---------------------------------------------------------------------------
-# Why they failed: 5.7.520 is external forwarding being refused.
+# Why they failed. The Graph collector attaches to each failed item its
+# message trace detail events (DESIGN "Graph message trace details"):
+#   "details": [{"event": "Fail", "description": "Reason: [{LED=550 5.7.520
+#   Access denied, Your organization does not allow external forwarding. ...
+#   AS(7555)};{MSG=};...]", "dateTime": ...}, ...]
+# Only those events are read, never the subject or the sender, which a
+# customer writes.
 
-_is_5_7_520(item) if contains(json.marshal(item), "5.7.520")
+_detail_texts(item) := [s |
+	some d in util.as_array(object.get(item, "details", null))
+	is_object(d)
+	some field in ["description", "data", "action"]
+	s := d[field]
+	is_string(s)
+]
+
+# The SMTP reply in a detail: "550 5.7.520 Access denied, ... AS(7555)".
+_reply_pattern := `[245][0-9]{2}[ -][245]\.[0-9]{1,3}\.[0-9]{1,3}[^;}\]]*`
+
+_reason(item) := r if {
+	replies := [trim_space(m) |
+		some s in _detail_texts(item)
+		some m in regex.find_n(_reply_pattern, s, 1)
+	]
+	count(replies) > 0
+	r := _cut(replies[0], 160)
+}
+
+_cut(s, n) := s if count(s) <= n
+
+else := concat("", [substring(s, 0, n - 3), "..."])
+
+_is_5_7_520(item) if {
+	some s in _detail_texts(item)
+	regex.match(`\b5\.7\.520\b`, s)
+}
 
 _refused := [item | some item in _failed; _is_5_7_520(item)]
 
-# Without a status detail in the trace, a policy that does not allow
-# forwarding is the likely cause, and the finding says that much.
+_with_reason := [item | some item in _failed; _reason(item)]
+
+# The policy that applies to the forwarding recipient, when it does not allow
+# forwarding: named in the finding, since it is what to change.
 _forwarding_routes := {r | some r in route.routes; r.method in {"group", "mailbox"}}
 
 _blocking_policies contains sprintf("outbound anti-spam policy %q applies to %s and has AutoForwardingMode = %v", [
@@ -261,15 +300,32 @@ _blocking_policies contains sprintf("outbound anti-spam policy %q applies to %s 
 
 _explain := "see `ticketguard policy explain external-forwarding`"
 
-_cause_text := sprintf(" %d of them %s refused with 550 5.7.520 (the organisation does not allow external forwarding): external forwarding must be allowed for the support sender, %s.", [
-	count(_refused), _plural(count(_refused), "was", "were"), _explain,
+_forwarding_fix := sprintf("allow external forwarding for the support sender as the external-forwarding check says: the outbound anti-spam policy that applies to it must have AutoForwardingMode On (Microsoft Defender portal > Email & collaboration > Policies & rules > Threat policies > Anti-spam policies > Outbound; Set-HostedOutboundSpamFilterPolicy -Identity \"<policy name>\" -AutoForwardingMode On), the remote domain for %s must allow automatic forwarding and no transport rule may block it; %s", [
+	_ticketing_domain, _explain,
+])
+
+_ticketing_domain := util.domain_of(snap.ticketing_address)
+
+_policies_now := sprintf(" Now %s.", [concat("; ", sort(_blocking_policies))]) if {
+	count(_blocking_policies) > 0
+} else := ""
+
+_cause_text := sprintf(" %d of them %s refused with 550 5.7.520 Access denied, the organisation does not allow external forwarding (message trace details): %s.%s", [
+	count(_refused), _plural(count(_refused), "was", "were"), _forwarding_fix, _policies_now,
 ]) if {
 	count(_refused) > 0
 } else := sprintf(" The trace does not say why %s failed, but %s, which can refuse external forwarding (550 5.7.520): the likely cause, %s.", [
 	_plural(count(_failed), "it", "they"), concat("; ", sort(_blocking_policies)), _explain,
 ]) if {
+	count(_with_reason) == 0
 	count(_blocking_policies) > 0
+} else := " The reasons are the SMTP replies above; look the codes up in Microsoft's \"Email non-delivery reports (NDRs) in Exchange Online\"." if {
+	count(_with_reason) > 0
+} else := sprintf(" The details of the failed messages could not be read (%s failed: %s): open them in message trace to read the reason (the NDR code).", [_details_source, snap.error_text(_details_source)]) if {
+	snap.errored(_details_source)
 } else := " Open the failed messages in message trace to read the reason (the NDR code)."
+
+_details_source := "graph:messageTraceDetails"
 
 _plural(n, one, many) := one if n == 1
 

@@ -103,8 +103,31 @@ _refused_520 := {
 	"receivedDateTime": "2026-11-26T21:14:03.517Z",
 	"subject": "Outlook keeps asking for my password since this morning, please help urgently",
 	"status": "Failed",
-	"statusDetail": "550 5.7.520 Access denied, Your organization does not allow external forwarding. Please contact your administrative group for further assistance. AS(7555)",
+	"details": _details("2026-11-26T21:14:03Z", "Reason: [{LED=550 5.7.520 Access denied, Your organization does not allow external forwarding. Please contact your administrative group for further assistance. AS(7555)};{MSG=};{FQDN=};{IP=};{LRT=}]. OutboundProxyTargetIP: . OutboundProxyTargetHostName: "),
 }
+
+# exchangeMessageTraceDetail events as the Graph collector attaches them to a
+# failed item (getDetailsByRecipient): a Receive, then the Fail with the reason.
+_details(t, reason) := [
+	{
+		"id": "0ff9d95f-62c3-5142-9950-1cfe47b1b6cb",
+		"messageId": "<BY5PR04MB6803DAD93868AF152F073B85@BY5PR04MB6803.namprd04.prod.outlook.com>",
+		"dateTime": t,
+		"event": "Receive",
+		"action": "",
+		"description": "Message received by: BY5PR04MB6803.namprd04.prod.outlook.com",
+		"data": null,
+	},
+	{
+		"id": "e8b457a0-92c9-58fe-a18c-2c707ab1582a",
+		"messageId": "<BY5PR04MB6803DAD93868AF152F073B85@BY5PR04MB6803.namprd04.prod.outlook.com>",
+		"dateTime": t,
+		"event": "Fail",
+		"action": "",
+		"description": reason,
+		"data": null,
+	},
+]
 
 _failed_plain := _item("2026-11-26T22:00:00Z", "frank@customer.com", "Laptop will not boot", "Failed")
 
@@ -148,13 +171,49 @@ test_fail_5_7_520_names_external_forwarding_fix if {
 	contains(m, "1 message to the ticketing address acme@ticketing.atera.com failed in the last 24 h")
 	contains(m, "3 delivered, 1 failed, 0 pending")
 	contains(m, "2026-11-26T21:14:03.517Z from erin@customer.com")
-	contains(m, "(status Failed)")
-	contains(m, "550 5.7.520")
+	contains(m, "(status Failed; 550 5.7.520 Access denied, Your organization does not allow external forwarding. Please contact your administrative group for further assistance. AS(7555))")
+	contains(m, "1 of them was refused with 550 5.7.520")
+	contains(m, "AutoForwardingMode On")
+	contains(m, "Set-HostedOutboundSpamFilterPolicy")
 	contains(m, "ticketguard policy explain external-forwarding")
 
 	# The subject is cut to keep the finding readable.
 	contains(m, `"Outlook keeps asking for my password since this morning, ..."`)
 	not contains(m, "urgently")
+}
+
+# The detail says 5.7.520 and the policy that applies is Off: both are named.
+test_fail_5_7_520_names_the_blocking_policy if {
+	fs := _run(_with_policy(_with_items([_refused_520]), "Off"))
+	_has(fs, "fail", [
+		"1 of them was refused with 550 5.7.520",
+		`Now outbound anti-spam policy "Default" applies to mailbox "Acme Support" <support@acme.com> and has AutoForwardingMode = Off`,
+	])
+}
+
+# "5.7.520" in what a customer wrote (the subject) is not a reason.
+test_fail_subject_is_not_a_reason if {
+	item := object.union(_failed_plain, {"subject": "Re: 550 5.7.520 when I forward"})
+	fs := _run(_with_items([item]))
+	_statuses(fs) == {"fail"}
+	not _has(fs, "fail", ["refused with 550 5.7.520"])
+	_has(fs, "fail", ["read the reason"])
+}
+
+# Another reply code in the details is shown and looked up, not blamed on forwarding.
+test_fail_other_reason_from_details if {
+	item := object.union(_failed_plain, {"details": _details("2026-11-26T22:00:00Z", "Reason: [{LED=550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup};{MSG=};{FQDN=};{IP=};{LRT=}]")})
+	fs := _run(_with_items([item]))
+	_has(fs, "fail", ["(status Failed; 550 5.1.10 RESOLVER.ADR.RecipientNotFound)", "look the codes up"])
+	not _has(fs, "fail", ["refused with 550 5.7.520"])
+}
+
+# The details could not be read: the finding says so.
+test_fail_details_errored if {
+	inp := object.union(_with_items([_failed_plain]), {"snapshot": {"errors": [{"source": "graph:messageTraceDetails", "message": "details of message trace trace-x: 429 Too Many Requests"}]}})
+	fs := _run(inp)
+	_statuses(fs) == {"fail"}
+	_has(fs, "fail", ["The details of the failed messages could not be read (graph:messageTraceDetails failed: details of message trace trace-x: 429 Too Many Requests)"])
 }
 
 # No status detail, but the applicable policy is Automatic: name the fix.

@@ -34,6 +34,7 @@
 #        (atera.ticket_window_days in ticketguard.yaml) or waive the check for that tenant.
 package ticketguard.checks.email_tickets_arriving
 
+import data.ticketguard.lib.identity
 import data.ticketguard.lib.snap
 import data.ticketguard.lib.util
 
@@ -102,10 +103,22 @@ findings contains f if {
 
 findings contains f if {
 	_usable
-	not _now_ns
+	not _end_ns
+	not _end_declared
 	f := {
 		"status": "indeterminate",
 		"message": sprintf("the evaluation time input.now (%v) is not an RFC 3339 time, so the ticket window cannot be placed", [object.get(input, "now", null)]),
+		"resource": _resource,
+	}
+}
+
+findings contains f if {
+	_usable
+	_end_declared
+	not _end_ns
+	f := {
+		"status": "indeterminate",
+		"message": sprintf("atera_api.end (%s), the time the tickets were collected, is not an RFC 3339 time, so the ticket window cannot be placed", [json.marshal(_api.end)]),
 		"resource": _resource,
 	}
 }
@@ -116,34 +129,125 @@ _window_days := d if {
 	d > 0
 }
 
-_now_ns := input.now_ns if {
+# The window ends when the tickets were read (atera_api.end), not when the
+# snapshot is evaluated: a snapshot checked a day later still covers the
+# days before its collection.
+_end_declared if object.get(_api, "end", null) != null
+
+_end_ns := time.parse_rfc3339_ns(_api.end) if {
+	_end_declared
+	is_string(_api.end)
+	regex.match(_rfc3339, _api.end)
+} else := input.now_ns if {
+	not _end_declared
 	is_number(input.now_ns)
 } else := time.parse_rfc3339_ns(input.now) if {
+	not _end_declared
 	is_string(input.now)
 	regex.match(_rfc3339, input.now)
+}
+
+_end_text := sprintf("%s (when the tickets were collected)", [_api.end]) if {
+	_end_declared
+} else := input.now if {
+	is_string(input.now)
+} else := sprintf("%v", [_end_ns])
+
+# Without a customer_id the collector read the tickets of the whole Atera
+# account, every customer of the MSP: only tickets from this tenant's end
+# users count, told by the domain of EndUserEmail.
+_account_wide if object.get(_api, "customer_id", null) == null
+
+findings contains f if {
+	_usable
+	_account_wide
+	count(_tenant_domains) == 0
+	f := {
+		"status": "indeterminate",
+		"message": "atera_api.customer_id is null, so the tickets are those of the whole Atera account, and this tenant's domains are unknown (no Get-AcceptedDomain, no support address or recipient address) to pick its tickets out: set atera.customer_id in ticketguard.yaml",
+		"resource": _resource,
+	}
 }
 
 _ready if {
 	_usable
 	is_array(_api.tickets)
 	_window_days
-	_now_ns
+	_end_ns
+	_scope_known
 }
+
+_scope_known if not _account_wide
+
+_scope_known if count(_tenant_domains) > 0
+
+# ---------------------------------------------------------------------------
+# This tenant's domains (account-wide tickets only).
+
+_accepted := [d |
+	some d in snap.items("Get-AcceptedDomain")
+	is_object(d)
+	is_string(d.DomainName)
+	trim_space(d.DomainName) != ""
+]
+
+_tenant_domains := {lower(trim_space(d.DomainName)) | some d in _accepted} if {
+	snap.collected("Get-AcceptedDomain")
+	count(_accepted) > 0
+} else := {d |
+	some a in array.concat(
+		[snap.support_address | snap.support_address],
+		[a | some r in identity.recipients; r.kind != "contact"; some a in r.addresses],
+	)
+	d := util.domain_of(a)
+}
+
+_domains_from := "Get-AcceptedDomain" if {
+	snap.collected("Get-AcceptedDomain")
+	count(_accepted) > 0
+} else := "the support address and the addresses of the tenant's mailboxes and groups (Get-AcceptedDomain was not collected)"
+
+# Accepted domains with MatchSubDomains cover their subdomains too.
+_subdomain_parents := {lower(trim_space(d.DomainName)) | some d in _accepted; util.is_true(object.get(d, "MatchSubDomains", null))}
+
+_tenant_domain(d) if d in _tenant_domains
+
+_tenant_domain(d) if {
+	some p in _subdomain_parents
+	endswith(d, concat("", [".", p]))
+}
+
+_end_user_domain(t) := d if {
+	is_string(t.EndUserEmail)
+	util.is_address(t.EndUserEmail)
+	d := util.domain_of(t.EndUserEmail)
+}
+
+_of_tenant(_) if not _account_wide
+
+_of_tenant(t) if {
+	_account_wide
+	_tenant_domain(_end_user_domain(t))
+}
+
+# Account-wide tickets whose end user cannot be told (no EndUserEmail).
+_unattributed(t) if {
+	_account_wide
+	not _end_user_domain(t)
+}
+
+_domains_text := concat(", ", sort(_tenant_domains))
 
 # ---------------------------------------------------------------------------
 # Tickets in the window.
 
-_since_ns := _now_ns - (_window_days * _day_ns)
+_since_ns := _end_ns - (_window_days * _day_ns)
 
-_window_text := sprintf("in the %v %s before %s%s", [_window_days, _plural(_window_days, "day", "days"), _now_text, _customer_text])
-
-_now_text := input.now if is_string(input.now)
-
-else := sprintf("%v", [_now_ns])
+_window_text := sprintf("in the %v %s before %s%s", [_window_days, _plural(_window_days, "day", "days"), _end_text, _customer_text])
 
 _customer_text := sprintf(" for Atera customer %v%s", [_api.customer_id, _customer_name]) if {
-	_api.customer_id != null
-} else := ""
+	not _account_wide
+} else := sprintf(" across the whole Atera account (atera_api.customer_id is null), counting only tickets whose EndUserEmail is in this tenant's domains (%s, from %s)", [_domains_text, _domains_from])
 
 _customer_name := sprintf(" (%s)", [n]) if {
 	some t in _api.tickets
@@ -153,11 +257,26 @@ _customer_name := sprintf(" (%s)", [n]) if {
 	is_string(n)
 } else := ""
 
-_tickets := [t | _ready; some t in _api.tickets; is_object(t)]
+_all_tickets := [t | _ready; some t in _api.tickets; is_object(t)]
+
+_tickets := [t | some t in _all_tickets; _of_tenant(t)]
 
 _in_window := [t | some t in _tickets; _created_ns(t) >= _since_ns]
 
 _undated := [t | some t in _tickets; not _created_ns(t)]
+
+# E-mail tickets of the account that may be this tenant's (no EndUserEmail)
+# and may be in the window.
+_email_unattributed := [t |
+	some t in _all_tickets
+	_unattributed(t)
+	_is_email(t)
+	_maybe_in_window(t)
+]
+
+_maybe_in_window(t) if _created_ns(t) >= _since_ns
+
+_maybe_in_window(t) if not _created_ns(t)
 
 _is_email(t) if {
 	some s in _email_sources
@@ -257,6 +376,23 @@ findings contains f if {
 	_ready
 	count(_email_in_window) == 0
 	count(_email_undated) == 0
+	count(_email_unattributed) > 0
+	f := {
+		"status": "indeterminate",
+		"message": sprintf("no e-mail ticket from this tenant's domains was created %s, but %d e-mail %s of the account %s no EndUserEmail (%s) and may be this tenant's, so whether one of its e-mails arrived cannot be told; set atera.customer_id in ticketguard.yaml", [
+			_window_text, count(_email_unattributed), _plural(count(_email_unattributed), "ticket", "tickets"),
+			_plural(count(_email_unattributed), "has", "have"),
+			concat(", ", sort({sprintf("#%v", [object.get(t, "TicketID", "?")]) | some t in _email_unattributed})),
+		]),
+		"resource": _resource,
+	}
+}
+
+findings contains f if {
+	_ready
+	count(_email_in_window) == 0
+	count(_email_undated) == 0
+	count(_email_unattributed) == 0
 	f := {
 		"status": "fail",
 		"message": sprintf("no e-mail ticket (TicketSource %s) was created %s: %s. Customers' e-mails to the support address may not be reaching Atera; send a test message to %s", [
@@ -266,7 +402,12 @@ findings contains f if {
 	}
 }
 
-_seen_text := "Atera returned no ticket at all in the window" if {
+_seen_text := sprintf("none of the %d tickets of the account in the window is from this tenant's domains", [n]) if {
+	count(_in_window) == 0
+	_account_wide
+	n := count([t | some t in _all_tickets; _created_ns(t) >= _since_ns])
+	n > 0
+} else := "Atera returned no ticket at all in the window" if {
 	count(_in_window) == 0
 } else := sprintf("the %d %s in the window are, by TicketSource: %s", [count(_in_window), _plural(count(_in_window), "ticket", "tickets"), _sources_text(_in_window)])
 

@@ -31,7 +31,7 @@ _api(tickets) := {
 	"window_days": 7,
 	"start": "2026-11-20T06:00:00Z",
 	"end": "2026-11-27T06:00:00Z",
-	"customer_id": null,
+	"customer_id": 42,
 	"tickets": tickets,
 }
 
@@ -69,7 +69,7 @@ test_pass_email_ticket_in_window if {
 	fs := _run(_base)
 	_statuses(fs) == {"pass"}
 	count(fs) == 1
-	_has(fs, "pass", ["1 e-mail ticket created in the 7 days before 2026-11-27T06:00:00Z (by TicketSource: Email 1)", "#5012", "Printer on floor 2 is jammed", "alice@customer.com"])
+	_has(fs, "pass", ["1 e-mail ticket created in the 7 days before 2026-11-27T06:00:00Z (when the tickets were collected) for Atera customer 42 (Acme Ltd) (by TicketSource: Email 1)", "#5012", "Printer on floor 2 is jammed", "alice@customer.com"])
 	some f in fs
 	f.resource == "atera:tickets"
 }
@@ -106,7 +106,7 @@ test_fail_no_email_ticket_lists_sources_seen if {
 	fs := _run(_with_tickets([_agent_recent, _portal_recent, _email_old]))
 	_statuses(fs) == {"fail"}
 	_has(fs, "fail", [
-		`no e-mail ticket (TicketSource "Email", "E-mail", "Mail") was created in the 7 days before 2026-11-27T06:00:00Z`,
+		`no e-mail ticket (TicketSource "Email", "E-mail", "Mail") was created in the 7 days before 2026-11-27T06:00:00Z (when the tickets were collected) for Atera customer 42`,
 		"the 2 tickets in the window are, by TicketSource: Agent 1, Portal 1",
 		"support@acme.com",
 	])
@@ -168,4 +168,89 @@ test_indeterminate_tickets_missing if {
 	fs := _run(inp)
 	_statuses(fs) == {"indeterminate"}
 	_has(fs, "indeterminate", ["no tickets array"])
+}
+
+# --- the window ends at the collection time ------------------------------------
+
+# Collected a week before the evaluation: the window is the 7 days before
+# atera_api.end, not before input.now.
+test_pass_window_measured_from_collection_time if {
+	inp := object.union(_with_tickets([_ticket(1, "Email", "2026-11-14T10:00:00Z", "last week")]), {"snapshot": {"atera_api": {"start": "2026-11-13T06:00:00Z", "end": "2026-11-20T06:00:00Z"}}})
+	fs := _run(inp)
+	_statuses(fs) == {"pass"}
+	_has(fs, "pass", ["in the 7 days before 2026-11-20T06:00:00Z (when the tickets were collected)", "#1"])
+}
+
+test_fail_window_measured_from_collection_time if {
+	# 2026-11-12 is more than 7 days before the collection (2026-11-20).
+	inp := object.union(_with_tickets([_ticket(1, "Email", "2026-11-12T10:00:00Z", "too old")]), {"snapshot": {"atera_api": {"end": "2026-11-20T06:00:00Z"}}})
+	_statuses(_run(inp)) == {"fail"}
+}
+
+test_pass_window_from_now_without_end if {
+	inp := object.union(_base, {"snapshot": {"atera_api": {"end": null}}})
+	fs := _run(inp)
+	_has(fs, "pass", ["in the 7 days before 2026-11-27T06:00:00Z for Atera customer 42"])
+}
+
+test_indeterminate_end_unreadable if {
+	inp := object.union(_base, {"snapshot": {"atera_api": {"end": "yesterday"}}})
+	fs := _run(inp)
+	_statuses(fs) == {"indeterminate"}
+	_has(fs, "indeterminate", [`atera_api.end ("yesterday")`, "not an RFC 3339 time"])
+}
+
+# --- account-wide tickets (customer_id null) ----------------------------------
+
+_by(t, email) := object.union(t, {"EndUserEmail": email, "CustomerID": 7, "CustomerName": "Someone"})
+
+_account_wide(tickets, exchange) := object.union(_base, {"snapshot": {
+	"exchange": exchange,
+	"atera_api": {"customer_id": null, "tickets": tickets},
+}})
+
+_accepted := {"Get-AcceptedDomain": [
+	{"DomainName": "acme.com", "DomainType": "Authoritative", "Default": true, "MatchSubDomains": false},
+	{"DomainName": "acme.onmicrosoft.com", "DomainType": "Authoritative", "Default": false, "MatchSubDomains": false},
+]}
+
+# Another customer's e-mail tickets do not count for this tenant.
+test_pass_account_wide_counts_only_tenant_domains if {
+	inp := _account_wide([_email_recent, _by(_ticket(6001, "Email", "2026-11-26T08:00:00Z", "VPN down"), "Bob@Acme.com")], _accepted)
+	fs := _run(inp)
+	_statuses(fs) == {"pass"}
+	_has(fs, "pass", [
+		"1 e-mail ticket created",
+		"across the whole Atera account (atera_api.customer_id is null), counting only tickets whose EndUserEmail is in this tenant's domains (acme.com, acme.onmicrosoft.com, from Get-AcceptedDomain)",
+		"#6001",
+	])
+}
+
+test_fail_account_wide_only_other_customers if {
+	fs := _run(_account_wide([_email_recent, _agent_recent], _accepted))
+	_statuses(fs) == {"fail"}
+	_has(fs, "fail", ["across the whole Atera account", "none of the 2 tickets of the account in the window is from this tenant's domains"])
+}
+
+# Without Get-AcceptedDomain the domains come from the support address and
+# the tenant's mailboxes and groups (not from mail contacts: those are external).
+test_pass_account_wide_domains_from_recipients if {
+	exchange := {
+		"Get-Mailbox": [{"Name": "bob", "Guid": "b0b0b0b0-0000-4000-8000-000000000001", "PrimarySmtpAddress": "bob@acme.co.uk", "EmailAddresses": ["SMTP:bob@acme.co.uk"]}],
+		"Get-MailContact": [{"Name": "Atera", "Guid": "c0c0c0c0-0000-4000-8000-000000000002", "ExternalEmailAddress": "SMTP:acme@ticketing.atera.com", "PrimarySmtpAddress": "acme@ticketing.atera.com"}],
+	}
+	inp := _account_wide([_by(_ticket(6002, "Email", "2026-11-26T08:00:00Z", "x"), "carol@acme.co.uk")], exchange)
+	fs := _run(inp)
+	_statuses(fs) == {"pass"}
+	_has(fs, "pass", ["(acme.co.uk, acme.com, from the support address and the addresses of the tenant's mailboxes and groups (Get-AcceptedDomain was not collected))"])
+
+	ticketing := _account_wide([_by(_ticket(6003, "Email", "2026-11-26T08:00:00Z", "x"), "noreply@ticketing.atera.com")], exchange)
+	_statuses(_run(ticketing)) == {"fail"}
+}
+
+# An account-wide e-mail ticket without EndUserEmail may be this tenant's.
+test_indeterminate_account_wide_ticket_without_end_user if {
+	fs := _run(_account_wide([_email_recent, _by(_ticket(6004, "Email", "2026-11-26T08:00:00Z", "x"), null)], _accepted))
+	_statuses(fs) == {"indeterminate"}
+	_has(fs, "indeterminate", ["1 e-mail ticket of the account has no EndUserEmail (#6004) and may be this tenant's", "atera.customer_id"])
 }

@@ -112,7 +112,9 @@ findings contains f if {
 }
 
 # ---------------------------------------------------------------------------
-# The default outbound policy: On lets everyone forward externally.
+# AutoForwardingMode: On, Off or Automatic (case-insensitive). Any other value
+# (null, a number, an object, an unknown word) cannot be read, and the
+# findings that depend on it are indeterminate.
 
 _policy_name(p) := p.Name if is_string(p.Name)
 
@@ -120,7 +122,22 @@ else := p.Identity if is_string(p.Identity)
 
 else := "(unnamed policy)"
 
-_mode_on(p) if util.eq_fold(p.AutoForwardingMode, "On")
+_mode(p) := m if {
+	is_string(p.AutoForwardingMode)
+	m := lower(trim_space(p.AutoForwardingMode))
+	m in {"on", "off", "automatic"}
+}
+
+_mode_on(p) if _mode(p) == "on"
+
+_mode_text(p) := json.marshal(object.get(p, "AutoForwardingMode", null)) if {
+	not _mode(p)
+} else := p.AutoForwardingMode
+
+_unreadable_mode_message(p, context) := sprintf("outbound anti-spam policy %q %s has AutoForwardingMode = %s, which is not On, Off or Automatic: cannot tell whether it allows automatic external forwarding (check the policy in Get-HostedOutboundSpamFilterPolicy)", [_policy_name(p), context, _mode_text(p)])
+
+# ---------------------------------------------------------------------------
+# The default outbound policy: On lets everyone forward externally.
 
 _default_policies := [p |
 	some p in snap.items("Get-HostedOutboundSpamFilterPolicy")
@@ -162,30 +179,46 @@ findings contains f if {
 # Automatic is documented inconsistently (see external-forwarding): it is not On,
 # but the reader should know Off is the unambiguous baseline value.
 _automatic_note(p) := " (Microsoft documents Automatic as Off for all customers, but also says organisations that used it before may still behave as On; Off is the unambiguous baseline value)" if {
-	util.eq_fold(p.AutoForwardingMode, "Automatic")
+	_mode(p) == "automatic"
 } else := ""
 
 findings contains f if {
 	_applies
 	snap.collected("Get-HostedOutboundSpamFilterPolicy")
 	some p in _default_policies
-	not _mode_on(p)
+	_mode(p) in {"off", "automatic"}
 	f := {
 		"status": "pass",
-		"message": sprintf("the default outbound anti-spam policy %q has AutoForwardingMode = %v, not On: automatic external forwarding is not switched on for the whole organisation%s", [_policy_name(p), object.get(p, "AutoForwardingMode", null), _automatic_note(p)]),
+		"message": sprintf("the default outbound anti-spam policy %q has AutoForwardingMode = %v, not On: automatic external forwarding is not switched on for the whole organisation%s", [_policy_name(p), p.AutoForwardingMode, _automatic_note(p)]),
+		"resource": sprintf("outbound-policy:%s", [_policy_name(p)]),
+	}
+}
+
+findings contains f if {
+	_applies
+	snap.collected("Get-HostedOutboundSpamFilterPolicy")
+	some p in _default_policies
+	not _mode(p)
+	f := {
+		"status": "indeterminate",
+		"message": _unreadable_mode_message(p, "(the default policy)"),
 		"resource": sprintf("outbound-policy:%s", [_policy_name(p)]),
 	}
 }
 
 # ---------------------------------------------------------------------------
 # The policy that applies to the forwarding recipient: the rule that selects it
-# should name the recipient (From) or a group it is in (FromMemberOf), not a
-# whole sender domain.
+# should name the recipient (From), or a group that holds nothing but the
+# forwarding recipient(s) (FromMemberOf), not a whole sender domain or a
+# wider group.
 
 _applicable_outbound contains [r, res] if {
 	some r in _forwarding_routes
 	res := scope.applicable("outbound", r.recipient)
 }
+
+# Recipients whose forwarding needs the exception: the ones it should cover.
+_forwarding_recipients := {r.recipient | some r in _forwarding_routes}
 
 _outbound_rules(name) := [rule |
 	some rule in snap.items("Get-HostedOutboundSpamFilterRule")
@@ -194,15 +227,30 @@ _outbound_rules(name) := [rule |
 
 _values(rule, prop) := util.strings(object.get(rule, prop, null))
 
-_scoped_to_recipient(rule) if count(_values(rule, "From")) > 0
-
-_scoped_to_recipient(rule) if count(_values(rule, "FromMemberOf")) > 0
-
 _scope_text(rule) := concat(" and ", [sprintf("%s %s", [prop, concat(", ", vs)]) |
 	some prop in ["From", "FromMemberOf", "SenderDomainIs"]
 	vs := _values(rule, prop)
 	count(vs) > 0
 ])
+
+# How the rule's conditions bound the senders it covers. Conditions are
+# ANDed, so the narrowest one present decides: From names the senders,
+# FromMemberOf a group's members, SenderDomainIs a whole domain.
+_scope_kind(rule) := "from" if {
+	count(_values(rule, "From")) > 0
+} else := "member_of" if {
+	count(_values(rule, "FromMemberOf")) > 0
+} else := "domain" if {
+	count(_values(rule, "SenderDomainIs")) > 0
+} else := "none"
+
+# Who may use the exception: On allows forwarding; Automatic may still behave
+# as On in organisations that used it before, so its scope matters as much.
+_may_forward(p) if _mode(p) in {"on", "automatic"}
+
+_can_forward_text(p) := "can auto-forward externally" if {
+	_mode_on(p)
+} else := "may be able to auto-forward externally (AutoForwardingMode Automatic may still behave as On)"
 
 findings contains f if {
 	some [r, res] in _applicable_outbound
@@ -214,6 +262,21 @@ findings contains f if {
 	}
 }
 
+findings contains f if {
+	some [r, res] in _applicable_outbound
+	res.status == "known"
+	not _mode(res.policy)
+	f := {
+		"status": "indeterminate",
+		"message": _unreadable_mode_message(res.policy, sprintf("(%s) applies to %s and", [_selected_by(res), identity.label(r.recipient)])),
+		"resource": _resource(r.recipient),
+	}
+}
+
+_selected_by(res) := "the default policy, no rule matched" if res.rule == null
+
+else := sprintf("selected by rule %q", [res.rule])
+
 # No custom policy for the recipient, and the default policy does not allow
 # forwarding either: the exception does not exist (external-forwarding fails).
 # When the default policy is On, the finding above already covers it.
@@ -221,18 +284,40 @@ findings contains f if {
 	some [r, res] in _applicable_outbound
 	res.status == "known"
 	res.rule == null
-	not _mode_on(res.policy)
+	_mode(res.policy) in {"off", "automatic"}
 	f := {
 		"status": "fail",
-		"message": sprintf("no custom outbound anti-spam policy is scoped to %s: the default policy %q (AutoForwardingMode = %v) applies to it; create a custom policy for this recipient only", [identity.label(r.recipient), _policy_name(res.policy), object.get(res.policy, "AutoForwardingMode", null)]),
+		"message": sprintf("no custom outbound anti-spam policy is scoped to %s: the default policy %q (AutoForwardingMode = %v) applies to it; create a custom policy for this recipient only", [identity.label(r.recipient), _policy_name(res.policy), res.policy.AutoForwardingMode]),
 		"resource": _resource(r.recipient),
 	}
 }
+
+# A policy selected by a rule but Off grants no automatic forwarding to
+# anyone the rule covers, however wide the rule is: nothing is opened too
+# wide. That the recipient cannot forward either is external-forwarding's
+# finding, not this one's.
+findings contains f if {
+	some [r, res] in _applicable_outbound
+	res.status == "known"
+	res.rule != null
+	_mode(res.policy) == "off"
+	f := {
+		"status": "pass",
+		"message": sprintf("outbound anti-spam policy %q (AutoForwardingMode = %v), selected by rule %q%s, applies to %s: it allows no automatic external forwarding, so it opens no exception to anyone (external-forwarding reports that the forward to the ticketing address is blocked)", [_policy_name(res.policy), res.policy.AutoForwardingMode, res.rule, _rule_scope_note(res.rule), identity.label(r.recipient)]),
+		"resource": sprintf("outbound-rule:%s", [res.rule]),
+	}
+}
+
+_rule_scope_note(name) := sprintf(" (scoped by %s)", [_scope_text(rule)]) if {
+	some rule in _outbound_rules(name)
+	_scope_kind(rule) != "none"
+} else := ""
 
 findings contains f if {
 	some [r, res] in _applicable_outbound
 	res.status == "known"
 	res.rule != null
+	_may_forward(res.policy)
 	count(_outbound_rules(res.rule)) == 0
 	f := {
 		"status": "indeterminate",
@@ -241,14 +326,48 @@ findings contains f if {
 	}
 }
 
+_custom_intro(res, r) := sprintf("custom outbound anti-spam policy %q (AutoForwardingMode = %v) applies to %s through rule %q", [_policy_name(res.policy), res.policy.AutoForwardingMode, identity.label(r.recipient), res.rule])
+
 findings contains f if {
 	some [r, res] in _applicable_outbound
 	res.status == "known"
+	_may_forward(res.policy)
 	some rule in _outbound_rules(res.rule)
-	_scoped_to_recipient(rule)
+	_scope_kind(rule) == "from"
 	f := {
 		"status": "pass",
-		"message": sprintf("custom outbound anti-spam policy %q (AutoForwardingMode = %v) applies to %s through rule %q scoped by %s: the forwarding exception is limited to those senders", [_policy_name(res.policy), object.get(res.policy, "AutoForwardingMode", null), identity.label(r.recipient), res.rule, _scope_text(rule)]),
+		"message": sprintf("%s scoped by %s: the forwarding exception is limited to those senders", [_custom_intro(res, r), _scope_text(rule)]),
+		"resource": sprintf("outbound-rule:%s", [res.rule]),
+	}
+}
+
+# FromMemberOf covers every member of the group, nested groups included. It
+# is as narrow as From only when those members are the forwarding
+# recipient(s) and nobody else.
+_group_scopes(rule) := [[ref, m, others] |
+	some ref in _values(rule, "FromMemberOf")
+	m := scope.group_members(ref)
+	others := m.members - _forwarding_recipients
+]
+
+_list(keys) := concat(", ", array.concat(
+	[identity.label(k) | some k in array.slice(ks, 0, 5)],
+	[sprintf("and %d more", [count(ks) - 5]) | count(ks) > 5],
+)) if {
+	ks := sort(keys)
+}
+
+findings contains f if {
+	some [r, res] in _applicable_outbound
+	res.status == "known"
+	_may_forward(res.policy)
+	some rule in _outbound_rules(res.rule)
+	_scope_kind(rule) == "member_of"
+	some [ref, m, _] in _group_scopes(rule)
+	count(m.unknown) > 0
+	f := {
+		"status": "indeterminate",
+		"message": sprintf("%s scoped by FromMemberOf %s, but the membership of %s is not in the snapshot (Get-DistributionGroupMember, nested groups included): cannot tell whether anyone besides %s can auto-forward externally", [_custom_intro(res, r), ref, concat(", ", m.unknown), _list(_forwarding_recipients)]),
 		"resource": sprintf("outbound-rule:%s", [res.rule]),
 	}
 }
@@ -256,13 +375,15 @@ findings contains f if {
 findings contains f if {
 	some [r, res] in _applicable_outbound
 	res.status == "known"
+	_may_forward(res.policy)
 	some rule in _outbound_rules(res.rule)
-	not _scoped_to_recipient(rule)
-	domains := _values(rule, "SenderDomainIs")
-	count(domains) > 0
+	_scope_kind(rule) == "member_of"
+	some [ref, m, others] in _group_scopes(rule)
+	count(m.unknown) == 0
+	count(others) > 0
 	f := {
 		"status": "fail",
-		"message": sprintf("outbound anti-spam policy %q (AutoForwardingMode = %v) applies to %s through rule %q scoped by SenderDomainIs %s only: every sender in that domain can auto-forward externally; scope the rule to the support recipient (From)", [_policy_name(res.policy), object.get(res.policy, "AutoForwardingMode", null), identity.label(r.recipient), res.rule, concat(", ", domains)]),
+		"message": sprintf("%s scoped by FromMemberOf %s, a group with %d members (nested groups included), more than the forwarding recipient(s) %s: besides them it holds %s. Everyone who is or becomes a member of that group %s; scope the rule to the support recipient (From)", [_custom_intro(res, r), ref, count(m.members), _list(_forwarding_recipients), _list(others), _can_forward_text(res.policy)]),
 		"resource": sprintf("outbound-rule:%s", [res.rule]),
 	}
 }
@@ -270,12 +391,43 @@ findings contains f if {
 findings contains f if {
 	some [r, res] in _applicable_outbound
 	res.status == "known"
+	_may_forward(res.policy)
 	some rule in _outbound_rules(res.rule)
-	not _scoped_to_recipient(rule)
-	count(_values(rule, "SenderDomainIs")) == 0
+	_scope_kind(rule) == "member_of"
+	scopes := _group_scopes(rule)
+	every sc in scopes {
+		count(sc[1].unknown) == 0
+		count(sc[2]) == 0
+	}
+	f := {
+		"status": "pass",
+		"message": sprintf("%s scoped by %s, whose members are only the forwarding recipient(s) %s: the forwarding exception is limited to those senders", [_custom_intro(res, r), _scope_text(rule), _list(_forwarding_recipients)]),
+		"resource": sprintf("outbound-rule:%s", [res.rule]),
+	}
+}
+
+findings contains f if {
+	some [r, res] in _applicable_outbound
+	res.status == "known"
+	_may_forward(res.policy)
+	some rule in _outbound_rules(res.rule)
+	_scope_kind(rule) == "domain"
 	f := {
 		"status": "fail",
-		"message": sprintf("outbound anti-spam policy %q (AutoForwardingMode = %v) applies to %s through rule %q, which has no From, FromMemberOf or SenderDomainIs condition: it is not limited to the support recipient", [_policy_name(res.policy), object.get(res.policy, "AutoForwardingMode", null), identity.label(r.recipient), res.rule]),
+		"message": sprintf("outbound anti-spam policy %q (AutoForwardingMode = %v) applies to %s through rule %q scoped by SenderDomainIs %s only: every sender in that domain %s; scope the rule to the support recipient (From)", [_policy_name(res.policy), res.policy.AutoForwardingMode, identity.label(r.recipient), res.rule, concat(", ", _values(rule, "SenderDomainIs")), _can_forward_text(res.policy)]),
+		"resource": sprintf("outbound-rule:%s", [res.rule]),
+	}
+}
+
+findings contains f if {
+	some [r, res] in _applicable_outbound
+	res.status == "known"
+	_may_forward(res.policy)
+	some rule in _outbound_rules(res.rule)
+	_scope_kind(rule) == "none"
+	f := {
+		"status": "fail",
+		"message": sprintf("outbound anti-spam policy %q (AutoForwardingMode = %v) applies to %s through rule %q, which has no From, FromMemberOf or SenderDomainIs condition: it is not limited to the support recipient, every sender it covers %s", [_policy_name(res.policy), res.policy.AutoForwardingMode, identity.label(r.recipient), res.rule, _can_forward_text(res.policy)]),
 		"resource": sprintf("outbound-rule:%s", [res.rule]),
 	}
 }

@@ -110,6 +110,30 @@ test_pass_narrow_exception if {
 	_has(fs, "pass", ["own remote domain \"Atera ticketing\"", "DomainName ticketing.atera.com"])
 }
 
+_group(name, addr, guid) := {
+	"Name": name,
+	"DisplayName": name,
+	"Identity": name,
+	"Guid": guid,
+	"PrimarySmtpAddress": addr,
+	"EmailAddresses": [concat("", ["SMTP:", addr])],
+}
+
+_member_row(name, addr, type) := {"Name": name, "Identity": name, "PrimarySmtpAddress": addr, "RecipientType": type}
+
+_support_row := _member_row("Support", "support@acme.com", "UserMailbox")
+
+_alice := {"Name": "alice", "DisplayName": "Alice Smith", "Identity": "alice", "Guid": "a1a1a1a1-0000-4000-8000-000000000001", "PrimarySmtpAddress": "alice@acme.com", "EmailAddresses": ["SMTP:alice@acme.com"]}
+
+# The rule names group "All Staff" (FromMemberOf) instead of the mailbox.
+_all_staff(members, extra_groups) := _patch([
+	{"op": "replace", "path": "/snapshot/exchange/Get-HostedOutboundSpamFilterRule/0/From", "value": null},
+	{"op": "replace", "path": "/snapshot/exchange/Get-HostedOutboundSpamFilterRule/0/FromMemberOf", "value": ["All Staff"]},
+	{"op": "replace", "path": "/snapshot/exchange/Get-Mailbox", "value": [_support_mailbox, _alice]},
+	{"op": "replace", "path": "/snapshot/exchange/Get-DistributionGroup", "value": array.concat([_group("All Staff", "allstaff@acme.com", "a11a11a1-0000-4000-8000-00000000a115")], extra_groups)},
+	{"op": "replace", "path": "/snapshot/exchange/Get-DistributionGroupMember", "value": members},
+])
+
 # FromMemberOf a group the support mailbox is in is specific too.
 test_pass_from_member_of_group if {
 	inp := _patch([
@@ -196,8 +220,102 @@ test_fail_default_remote_domain_only if {
 	count(_status(fs, "fail")) == 1
 }
 
+# The policy selected for the recipient is Off: it opens nothing, however wide
+# its rule is, and nothing is said about who "can auto-forward" (the blocked
+# forward is external-forwarding's finding).
+test_pass_selected_policy_off_opens_nothing if {
+	inp := _patch([
+		{"op": "replace", "path": "/snapshot/exchange/Get-HostedOutboundSpamFilterRule/0/From", "value": null},
+		{"op": "replace", "path": "/snapshot/exchange/Get-HostedOutboundSpamFilterRule/0/SenderDomainIs", "value": ["acme.com"]},
+		{"op": "replace", "path": "/snapshot/exchange/Get-HostedOutboundSpamFilterPolicy/1/AutoForwardingMode", "value": "Off"},
+	])
+	fs := _findings(inp)
+	_statuses(fs) == {"pass"}
+	_has(fs, "pass", [
+		"outbound anti-spam policy \"Atera ticket forwarding\" (AutoForwardingMode = Off), selected by rule \"Atera ticket forwarding\" (scoped by SenderDomainIs acme.com), applies to mailbox \"Support\" <support@acme.com>",
+		"allows no automatic external forwarding",
+	])
+	every f in fs {
+		not contains(f.message, "can auto-forward")
+	}
+}
+
+# Automatic may still behave as On: a domain-wide rule is still too wide, and
+# the message says "may".
+test_fail_sender_domain_with_automatic if {
+	inp := _patch([
+		{"op": "replace", "path": "/snapshot/exchange/Get-HostedOutboundSpamFilterRule/0/From", "value": null},
+		{"op": "replace", "path": "/snapshot/exchange/Get-HostedOutboundSpamFilterRule/0/SenderDomainIs", "value": ["acme.com"]},
+		{"op": "replace", "path": "/snapshot/exchange/Get-HostedOutboundSpamFilterPolicy/1/AutoForwardingMode", "value": "Automatic"},
+	])
+	fs := _findings(inp)
+	_has(fs, "fail", ["SenderDomainIs acme.com only", "every sender in that domain may be able to auto-forward externally", "Automatic may still behave as On"])
+}
+
+test_fail_member_of_wider_group if {
+	inp := _all_staff(
+		{"allstaff@acme.com": [_support_row, _member_row("alice", "alice@acme.com", "UserMailbox")]},
+		[],
+	)
+	fs := _findings(inp)
+	_has(fs, "fail", [
+		"rule \"Atera ticket forwarding\" scoped by FromMemberOf All Staff",
+		"a group with 2 members",
+		"more than the forwarding recipient(s) mailbox \"Support\" <support@acme.com>",
+		"mailbox \"Alice Smith\" <alice@acme.com>",
+		"Everyone who is or becomes a member of that group can auto-forward externally",
+	])
+	not _has(fs, "pass", ["FromMemberOf"])
+}
+
+# Members of nested groups count: "All Staff" holds a team group that holds Alice.
+test_fail_member_of_group_with_nested_members if {
+	inp := _all_staff(
+		{
+			"allstaff@acme.com": [_support_row, _member_row("Sales", "sales@acme.com", "MailUniversalDistributionGroup")],
+			"sales@acme.com": [_member_row("alice", "alice@acme.com", "UserMailbox")],
+		},
+		[_group("Sales", "sales@acme.com", "5a1e5a1e-0000-4000-8000-00000000a1e5")],
+	)
+	fs := _findings(inp)
+	_has(fs, "fail", ["FromMemberOf All Staff", "a group with 3 members (nested groups included)", "group \"Sales\" <sales@acme.com>", "mailbox \"Alice Smith\" <alice@acme.com>"])
+}
+
 # ---------------------------------------------------------------------------
 # indeterminate
+
+# A nested group whose membership was not collected: who else is covered is unknown.
+test_indeterminate_member_of_group_membership_incomplete if {
+	inp := _all_staff(
+		{"allstaff@acme.com": [_support_row, _member_row("Sales", "sales@acme.com", "MailUniversalDistributionGroup")]},
+		[_group("Sales", "sales@acme.com", "5a1e5a1e-0000-4000-8000-00000000a1e5")],
+	)
+	fs := _findings(inp)
+	_has(fs, "indeterminate", ["FromMemberOf All Staff", "the membership of group \"Sales\" <sales@acme.com> is not in the snapshot"])
+	not _has(fs, "pass", ["FromMemberOf"])
+}
+
+test_indeterminate_default_policy_unreadable_mode if {
+	every v in ["Sometimes", "", 123, {}, [], [{}], true, null] {
+		fs := _findings(_set("/snapshot/exchange/Get-HostedOutboundSpamFilterPolicy/0/AutoForwardingMode", v))
+		_has(fs, "indeterminate", ["outbound anti-spam policy \"Default\" (the default policy)", sprintf("AutoForwardingMode = %s", [json.marshal(v)]), "not On, Off or Automatic"])
+		not _has(fs, "pass", ["default outbound anti-spam policy"])
+	}
+}
+
+test_indeterminate_applicable_policy_unreadable_mode if {
+	every v in ["Sometimes", 123, {}, [{}], false, null] {
+		fs := _findings(_set("/snapshot/exchange/Get-HostedOutboundSpamFilterPolicy/1/AutoForwardingMode", v))
+		_has(fs, "indeterminate", ["\"Atera ticket forwarding\" (selected by rule \"Atera ticket forwarding\") applies to mailbox \"Support\"", sprintf("AutoForwardingMode = %s", [json.marshal(v)])])
+		not _has(fs, "pass", ["custom outbound anti-spam policy"])
+	}
+}
+
+test_indeterminate_rule_condition_unreadable if {
+	fs := _findings(_set("/snapshot/exchange/Get-HostedOutboundSpamFilterRule/0/From", {}))
+	_has(fs, "indeterminate", ["cannot tell which outbound anti-spam policy applies to", "From = {}"])
+	not _has(fs, "pass", ["custom outbound anti-spam policy"])
+}
 
 test_indeterminate_atera_section_missing if {
 	fs := _findings(json.patch(_base, [{"op": "remove", "path": "/snapshot/atera"}]))

@@ -132,6 +132,8 @@ else := sprintf("selected by rule %q", [res.rule])
 
 _mode(p) := lower(trim_space(p.AutoForwardingMode)) if is_string(p.AutoForwardingMode)
 
+_mode_known(p) if _mode(p) in {"on", "off", "automatic"}
+
 _policy_intro(r, res) := sprintf("outbound anti-spam policy %q (%s) applies to %s and has AutoForwardingMode = %v", [
 	_policy_name(res.policy), _selected_by(res), identity.label(r.recipient), res.policy.AutoForwardingMode,
 ])
@@ -192,26 +194,16 @@ findings contains f if {
 	}
 }
 
+# AutoForwardingMode is On, Off or Automatic (case-insensitive). Anything else
+# (missing, null, a number, an object, an unknown word) is not a setting the
+# cmdlet returns: whether it allows forwarding is unknown.
 findings contains f if {
 	some [r, res] in _applicable_outbound
 	res.status == "known"
-	m := _mode(res.policy)
-	not m in {"on", "off", "automatic"}
-	f := {
-		"status": "fail",
-		"message": sprintf("%s, not On: only On allows automatic forwarding to the ticketing address", [_policy_intro(r, res)]),
-		"resource": _policy_resource(res),
-	}
-}
-
-# A policy object without a readable AutoForwardingMode is incomplete data, not a setting.
-findings contains f if {
-	some [r, res] in _applicable_outbound
-	res.status == "known"
-	not _mode(res.policy)
+	not _mode_known(res.policy)
 	f := {
 		"status": "indeterminate",
-		"message": sprintf("outbound anti-spam policy %q (%s) applies to %s but has no AutoForwardingMode value in the Get-HostedOutboundSpamFilterPolicy output", [_policy_name(res.policy), _selected_by(res), identity.label(r.recipient)]),
+		"message": sprintf("outbound anti-spam policy %q (%s) applies to %s but has AutoForwardingMode = %s in the Get-HostedOutboundSpamFilterPolicy output, which is not On, Off or Automatic: cannot tell whether it allows automatic forwarding to %s", [_policy_name(res.policy), _selected_by(res), identity.label(r.recipient), json.marshal(object.get(res.policy, "AutoForwardingMode", null)), snap.ticketing_address]),
 		"resource": _policy_resource(res),
 	}
 }

@@ -282,9 +282,10 @@ test_fail_disabled_rule_leaves_default_off if {
 	_has(fs, "fail", ["\"Default\"", "no rule matched", "AutoForwardingMode = Off", "5.7.520"])
 }
 
-test_fail_policy_unknown_mode if {
-	fs := _findings(_set("/snapshot/exchange/Get-HostedOutboundSpamFilterPolicy/1/AutoForwardingMode", "Sometimes"))
-	_has(fs, "fail", ["AutoForwardingMode = Sometimes", "not On"])
+# Case does not matter: "on" is On.
+test_pass_policy_mode_lower_case if {
+	fs := _findings(_set("/snapshot/exchange/Get-HostedOutboundSpamFilterPolicy/1/AutoForwardingMode", " on "))
+	_has(fs, "pass", ["AutoForwardingMode =  on ", "automatic forwarding to external recipients is enabled"])
 }
 
 # ---------------------------------------------------------------------------
@@ -414,7 +415,26 @@ test_indeterminate_outbound_rules_not_collected if {
 test_indeterminate_policy_without_mode if {
 	inp := json.patch(_base, [{"op": "remove", "path": "/snapshot/exchange/Get-HostedOutboundSpamFilterPolicy/1/AutoForwardingMode"}])
 	fs := _findings(inp)
-	_has(fs, "indeterminate", ["\"Atera ticket forwarding\"", "no AutoForwardingMode value"])
+	_has(fs, "indeterminate", ["\"Atera ticket forwarding\"", "AutoForwardingMode = null", "not On, Off or Automatic"])
+	not _has(fs, "pass", ["AutoForwardingMode"])
+}
+
+# A value the cmdlet never returns is not a setting: neither pass nor fail.
+test_indeterminate_policy_unreadable_mode if {
+	every v in ["Sometimes", "", 123, {}, [], [{}], true, false, "True", null] {
+		fs := _findings(_set("/snapshot/exchange/Get-HostedOutboundSpamFilterPolicy/1/AutoForwardingMode", v))
+		_has(fs, "indeterminate", ["\"Atera ticket forwarding\"", sprintf("AutoForwardingMode = %s", [json.marshal(v)]), "not On, Off or Automatic"])
+		not _has(fs, "pass", ["AutoForwardingMode"])
+		not _has(fs, "fail", ["AutoForwardingMode"])
+	}
+}
+
+# The lib's decision is unknown when the selecting rule has a condition of a
+# type the cmdlet never returns (here From = 123): never read as "no condition".
+test_indeterminate_rule_condition_unreadable if {
+	fs := _findings(_set("/snapshot/exchange/Get-HostedOutboundSpamFilterRule/0/From", 123))
+	_has(fs, "indeterminate", ["cannot tell which outbound anti-spam policy applies to", "From = 123", "not a list of names"])
+	not _has(fs, "pass", ["AutoForwardingMode"])
 }
 
 test_indeterminate_remote_domain_value_null if {

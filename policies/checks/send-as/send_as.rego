@@ -23,6 +23,7 @@
 package ticketguard.checks.send_as
 
 import data.ticketguard.lib.identity
+import data.ticketguard.lib.scope
 import data.ticketguard.lib.smtp
 import data.ticketguard.lib.snap
 import data.ticketguard.lib.util
@@ -119,7 +120,7 @@ findings contains f if {
 	f := {
 		"status": "fail",
 		"message": sprintf(
-			"%s has a Deny row for SMTP user %s on %s, and Deny wins over Allow: Atera's mail as %s is rejected (rows: %s)",
+			"%s has a Deny row for SMTP user %s (or a group it is a member of) on %s, and Deny wins over Allow: Atera's mail as %s is rejected (rows: %s)",
 			[_permissions, smtp.username, _support_label, snap.support_address, _describe(_support_rows)],
 		),
 		"resource": _resource,
@@ -141,11 +142,32 @@ findings contains f if {
 	}
 }
 
+# An Allow row is there, but a Deny row may concern the SMTP user under a name
+# the snapshot cannot tie to anyone (DOMAIN\alias of a mailbox that was not
+# collected, a SID, a group whose membership is unknown): Deny wins over
+# Allow, so the Allow row proves nothing.
 findings contains f if {
 	_evaluable
 	_decidable
 	count(_deny_rows) == 0
 	count(_allow_rows) > 0
+	count(_uncertain_deny_rows) > 0
+	f := {
+		"status": "indeterminate",
+		"message": sprintf(
+			"SMTP user %s has an Allow Send As row on %s, but %s: it may deny the SMTP user, and Deny wins over Allow (rows: %s)",
+			[smtp.username, _support_label, concat("; ", sort([_uncertain_text(r) | some r in _uncertain_deny_rows])), _describe(_support_rows)],
+		),
+		"resource": _resource,
+	}
+}
+
+findings contains f if {
+	_evaluable
+	_decidable
+	count(_deny_rows) == 0
+	count(_allow_rows) > 0
+	count(_uncertain_deny_rows) == 0
 	f := {
 		"status": "pass",
 		"message": sprintf(
@@ -227,7 +249,85 @@ _user_send_as_rows := [r |
 
 _allow_rows := [r | some r in _user_send_as_rows; _access(r) == "Allow"]
 
-_deny_rows := [r | some r in _user_send_as_rows; _access(r) == "Deny"]
+# A Deny for a group the SMTP user is a member of (nested groups included)
+# denies the user as well.
+_deny_rows := array.concat(
+	[r | some r in _user_send_as_rows; _access(r) == "Deny"],
+	[r |
+		some r in _support_rows
+		_access(r) == "Deny"
+		not _is_user(r)
+		"sendas" in _rights(object.get(r, "AccessRights", null))
+		_group_trustee_membership(r) == "match"
+	],
+)
+
+# _uncertain_deny_rows are Deny rows that may take Send As away from the SMTP
+# user but cannot be tied to it or ruled out.
+_uncertain_deny_rows := [r |
+	some r in _support_rows
+	_access(r) == "Deny"
+	not _is_self(r)
+	not r in _deny_rows
+	_may_deny_send_as(r)
+	_may_concern_user(r)
+]
+
+# AccessRights that name other rights only (ReadPermission) leave Send As
+# alone; missing or unreadable rights might include it.
+_may_deny_send_as(r) if "sendas" in _rights(object.get(r, "AccessRights", null))
+
+_may_deny_send_as(r) if count(_rights(object.get(r, "AccessRights", null))) == 0
+
+_may_concern_user(r) if _is_user(r)
+
+_may_concern_user(r) if _unresolved_trustee(r)
+
+_may_concern_user(r) if _group_trustee_membership(r) == "unknown"
+
+# The Trustee names no recipient of the snapshot: a DOMAIN\alias or SID of
+# an object that was not collected, or a value that is not a name at all.
+_unresolved_trustee(r) if not is_string(r.Trustee)
+
+_unresolved_trustee(r) if {
+	is_string(r.Trustee)
+	count(identity.resolve(r.Trustee)) == 0
+	util.parse_ref(r.Trustee) != smtp.user
+}
+
+# "match" when a group the Trustee names holds the SMTP user, "unknown" when
+# that cannot be told (membership not collected), "no" otherwise; undefined
+# when the Trustee names no group.
+_group_trustee_membership(r) := "match" if {
+	_trustee_groups(r)
+	some k in smtp.user_keys
+	scope.member_of(k, r.Trustee) == "match"
+} else := "unknown" if {
+	_trustee_groups(r)
+	count(smtp.user_keys) == 0
+} else := "unknown" if {
+	_trustee_groups(r)
+	some k in smtp.user_keys
+	scope.member_of(k, r.Trustee) == "unknown"
+} else := "no" if {
+	_trustee_groups(r)
+}
+
+_trustee_groups(r) if {
+	is_string(r.Trustee)
+	count(identity.resolve_kind(r.Trustee, "group")) > 0
+}
+
+_uncertain_text(r) := sprintf("a Deny row for %s could not be resolved to a recipient of the snapshot", [_trustee_text(r)]) if {
+	_unresolved_trustee(r)
+} else := sprintf("a Deny row for group %s, whose members are not all in the snapshot (Get-DistributionGroupMember)", [_trustee_text(r)]) if {
+	_group_trustee_membership(r) == "unknown"
+} else := sprintf("a Deny row for %s has AccessRights = %s, which may include SendAs", [_trustee_text(r), json.marshal(object.get(r, "AccessRights", null))])
+
+# Quoted as written: %q would double the backslash of DOMAIN\alias.
+_trustee_text(r) := concat("", [`"`, r.Trustee, `"`]) if {
+	is_string(r.Trustee)
+} else := json.marshal(object.get(r, "Trustee", null))
 
 # _rights normalises AccessRights to a set of lower-case names. It arrives as an
 # array (["SendAs"]), one comma-joined string ("SendAs, ...") or, through some

@@ -263,3 +263,73 @@ test_not_applicable_not_office365 if {
 	contains(f.message, "custom SMTP server smtp.gmail.com is not Office 365")
 	contains(f.message, "acme.tickets@gmail.com")
 }
+
+# --- Deny rows that cannot be tied to anyone ---------------------------------
+
+# A Deny row whose Trustee names nobody in the snapshot (the DOMAIN\alias of a
+# mailbox Get-Mailbox did not return, a SID) may be the SMTP user: Deny wins,
+# so the Allow row proves nothing.
+test_indeterminate_deny_row_trustee_unresolved if {
+	every trustee in [`NAMPR11A006\formerstaff`, "S-1-5-21-3623811015-3361044348-30300820-1013"] {
+		deny := {"Identity": "Support", "Trustee": trustee, "AccessControlType": "Deny", "AccessRights": ["SendAs"], "IsInherited": false}
+		f := _only(_run(_with_rows([_self_row, _helpdesk_row, deny])), "indeterminate")
+		contains(f.message, concat("", [`a Deny row for "`, trustee, `" could not be resolved`]))
+		contains(f.message, "it may deny the SMTP user")
+		contains(f.message, "SMTP user helpdesk@acme.com has an Allow Send As row")
+	}
+}
+
+test_indeterminate_deny_row_trustee_not_a_name if {
+	deny := {"Identity": "Support", "Trustee": {}, "AccessControlType": "Deny", "AccessRights": ["SendAs"]}
+	f := _only(_run(_with_rows([_self_row, _helpdesk_row, deny])), "indeterminate")
+	contains(f.message, "a Deny row for {} could not be resolved")
+}
+
+# The SMTP user's own Deny row whose AccessRights cannot be read may deny SendAs.
+test_indeterminate_user_deny_row_rights_unreadable if {
+	deny := object.union(_helpdesk_row, {"AccessControlType": "Deny", "AccessRights": {}})
+	f := _only(_run(_with_rows([_self_row, _helpdesk_row, deny])), "indeterminate")
+	contains(f.message, `a Deny row for "hd.sender@acme.onmicrosoft.com" has AccessRights = {}`)
+}
+
+# A Deny for a resolvable recipient that is not the SMTP user, or for a right
+# other than SendAs, does not concern it.
+test_pass_deny_row_for_someone_else if {
+	bob := {"Identity": "Support", "Trustee": "bob@acme.com", "AccessControlType": "Deny", "AccessRights": ["SendAs"]}
+	other_right := {"Identity": "Support", "Trustee": `NAMPR11A006\formerstaff`, "AccessControlType": "Deny", "AccessRights": ["ReadPermission"]}
+	_only(_run(_with_rows([_self_row, _helpdesk_row, bob, other_right])), "pass")
+}
+
+_staff_group := {
+	"Name": "Helpdesk staff",
+	"DisplayName": "Helpdesk staff",
+	"Identity": "Helpdesk staff",
+	"Guid": "3c0e9d55-55a1-4a4e-a0c9-4b8c1f2e7d10",
+	"PrimarySmtpAddress": "helpdesk-staff@acme.com",
+	"EmailAddresses": ["SMTP:helpdesk-staff@acme.com"],
+}
+
+_group_deny := {"Identity": "Support", "Trustee": "Helpdesk staff", "AccessControlType": "Deny", "AccessRights": ["SendAs"]}
+
+_with_group(members) := object.union(_with_rows([_self_row, _helpdesk_row, _group_deny]), {"snapshot": {"exchange": {
+	"Get-DistributionGroup": [_staff_group],
+	"Get-DistributionGroupMember": members,
+}}})
+
+# A Deny for a group the SMTP user is in denies the user.
+test_fail_deny_through_group_membership if {
+	inp := _with_group({"helpdesk-staff@acme.com": [{"Name": "helpdesk", "PrimarySmtpAddress": "helpdesk@acme.com", "RecipientType": "UserMailbox"}]})
+	f := _only(_run(inp), "fail")
+	contains(f.message, "Deny row for SMTP user helpdesk@acme.com (or a group it is a member of)")
+	contains(f.message, "Deny SendAs for Helpdesk staff")
+}
+
+test_indeterminate_deny_for_group_with_unknown_members if {
+	f := _only(_run(_with_group({})), "indeterminate")
+	contains(f.message, `a Deny row for group "Helpdesk staff", whose members are not all in the snapshot`)
+}
+
+test_pass_deny_for_group_without_the_user if {
+	inp := _with_group({"helpdesk-staff@acme.com": [{"Name": "bob", "PrimarySmtpAddress": "bob@acme.com", "RecipientType": "UserMailbox"}]})
+	_only(_run(inp), "pass")
+}

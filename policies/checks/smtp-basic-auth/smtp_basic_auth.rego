@@ -124,7 +124,14 @@ _status_text := sprintf(
 
 _final_text := sprintf("final date %s (%s left)", [_day_text(_final), _days_until(_final)]) if {
 	_final
-} else := sprintf("final date announced in %s", [_announcement])
+} else := sprintf("Microsoft was to announce the final date in %s and ticketguard's facts do not have it: check the current Microsoft announcement (Exchange Team blog, message centre) for the final date", [_announcement]) if {
+	_now > _announcement_by
+} else := sprintf("the final date is to be announced in %s", [_announcement])
+
+# _announcement_by is the end of the announcement period (facts
+# final_date_announcement_by); undefined when the facts do not give it, and
+# the message then keeps the future tense.
+_announcement_by := time.parse_rfc3339_ns(_dates.final_date_announcement_by) if is_string(_dates.final_date_announcement_by)
 
 _announcement := a if {
 	a := _dates.final_date_announcement

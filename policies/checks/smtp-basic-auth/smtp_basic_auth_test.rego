@@ -8,6 +8,7 @@ _retirement := {
 	"unchanged_until": "2026-12-31T23:59:59Z",
 	"disabled_by_default_from": "2027-01-01T00:00:00Z",
 	"final_date_announcement": "the second half of 2027",
+	"final_date_announcement_by": "2027-12-31T23:59:59Z",
 	"final_date": null,
 	"rejection": "550 5.7.30 Basic authentication is not supported for Client Submission",
 }
@@ -69,7 +70,7 @@ test_fail_before_january_2027_counts_days if {
 	contains(f.message, "signs in to smtp.office365.com as helpdesk@acme.com with a password")
 	contains(f.message, "unchanged until the end of December 2026 (35 days left)")
 	contains(f.message, "from January 2027 off by default for existing tenants (admins can turn it back on)")
-	contains(f.message, "final date announced in the second half of 2027")
+	contains(f.message, "the final date is to be announced in the second half of 2027")
 	contains(f.message, "OAuth")
 	contains(f.message, "unconfirmed")
 	not contains(f.message, "550 5.7.30")
@@ -85,8 +86,31 @@ test_fail_after_january_2027_off_by_default if {
 	contains(f.message, "since January 2027 basic authentication for SMTP AUTH is off by default")
 	contains(f.message, "if it was not turned back on")
 	contains(f.message, "550 5.7.30 Basic authentication is not supported for Client Submission")
-	contains(f.message, "final date announced in the second half of 2027")
+	contains(f.message, "the final date is to be announced in the second half of 2027")
 	not contains(f.message, "unchanged until")
+}
+
+# The announcement period is over and facts.json still has no final date:
+# no future tense about a past period; point at Microsoft's announcement.
+test_fail_announcement_period_passed_without_final_date if {
+	every now in ["2028-01-01T00:00:00Z", "2028-06-15T12:00:00Z"] {
+		f := _only(_run(_at(now)), "fail")
+		contains(f.message, "Microsoft was to announce the final date in the second half of 2027")
+		contains(f.message, "check the current Microsoft announcement")
+		not contains(f.message, "to be announced")
+		not contains(f.message, "announced in the second half of 2027;")
+	}
+
+	# The last second of the period still speaks of the future.
+	g := _only(_run(_at("2027-12-31T23:59:59Z")), "fail")
+	contains(g.message, "the final date is to be announced in the second half of 2027")
+}
+
+# Facts without the end of the period keep the future tense.
+test_fail_without_announcement_end_in_facts if {
+	facts := json.remove(_facts, ["basic_auth_retirement/final_date_announcement_by"])
+	f := _only(_run_facts(_at("2028-06-15T12:00:00Z"), facts), "fail")
+	contains(f.message, "the final date is to be announced in the second half of 2027")
 }
 
 test_fail_after_january_2027_with_announced_final_date if {

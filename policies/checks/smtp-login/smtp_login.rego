@@ -151,9 +151,45 @@ _unknown_finding(name) := {
 findings contains f if {
 	_ready
 	_flag("connected") == "false"
+	not _declined
 	f := {
 		"status": "fail",
 		"message": sprintf("could not connect to %s%s: Atera cannot send through it either if it is unreachable from the internet (a firewall on the machine running ticketguard gives the same result)", [_target, _said_text]),
+		"resource": "atera:smtp/probe",
+	}
+}
+
+# The probe does not try a port Office 365 does not support for client
+# submission (465, implicit TLS): "not connected" then says nothing about
+# firewalls or reachability, only that the port is wrong.
+_probe_port := _probe.port if is_number(_probe.port)
+
+else := smtp.port
+
+_declined if {
+	_ready
+	_flag("connected") == "false"
+	_probe_port in smtp.facts.office365_smtp.ports_unsupported
+}
+
+_port_advice := sprintf("set port %s with STARTTLS (SSL/TLS on) in Atera Admin > Email settings; see `ticketguard policy explain smtp-settings`", [concat(" or ", [format_int(p, 10) | some p in smtp.facts.office365_smtp.ports_ok])])
+
+findings contains f if {
+	_declined
+	smtp.server_is_office365
+	f := {
+		"status": "fail",
+		"message": sprintf("port %v is not supported by Office 365 client submission (it uses STARTTLS, not implicit TLS), so the probe did not connect to %s%s and Atera cannot send through it on that port either: %s", [_probe_port, _target, _said_text, _port_advice]),
+		"resource": "atera:smtp/probe",
+	}
+}
+
+findings contains f if {
+	_declined
+	not smtp.server_is_office365
+	f := {
+		"status": "indeterminate",
+		"message": sprintf("the probe does not connect on port %v (implicit TLS), so whether %s accepts Atera's login was not tested%s. Office 365 does not support that port for client submission; if this server is not Office 365 and needs it, confirm with Atera Admin > Email settings > Test Email Settings, otherwise %s", [_probe_port, _target, _said_text, _port_advice]),
 		"resource": "atera:smtp/probe",
 	}
 }

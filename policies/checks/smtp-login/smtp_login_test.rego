@@ -34,8 +34,10 @@ _with_probe(p) := object.union(_base, {"snapshot": {"smtp_probe": p}})
 
 _without_probe := {"now": _base.now, "now_ns": _base.now_ns, "snapshot": object.remove(_base.snapshot, ["smtp_probe"])}
 
+_facts := {"office365_smtp": {"server": "smtp.office365.com", "ports_ok": [587, 25], "ports_unsupported": [465]}}
+
 _run(inp) := fs if {
-	fs := smtp_login.findings with input as inp
+	fs := smtp_login.findings with input as inp with data.ticketguard.facts as _facts
 }
 
 _statuses(fs) := {f.status | some f in fs}
@@ -76,6 +78,47 @@ test_fail_not_connected if {
 	# Only the first broken step: STARTTLS was never reached.
 	count(fs) == 1
 	_has(fs, "fail", ["could not connect to smtp.office365.com:587", "i/o timeout"])
+}
+
+# The collector does not probe port 465 (implicit TLS): it records connected
+# false with the reason. That is the wrong port, not a firewall.
+_declined_465 := {
+	"server": "smtp.office365.com",
+	"port": 465,
+	"probed_at": "2026-11-27T05:59:12Z",
+	"connected": false,
+	"starttls": false,
+	"certificate_verified": false,
+	"auth_mechanisms": null,
+	"login": "skipped",
+	"reply": "",
+	"error": "port 465 (implicit TLS) is not supported by Office 365 client submission, and the probe does not use it: use port 587 with STARTTLS",
+}
+
+test_fail_port_465_declined_is_not_a_firewall if {
+	inp := object.union(_base, {"snapshot": {"atera": {"smtp": {"port": 465}}, "smtp_probe": _declined_465}})
+	fs := _run(inp)
+	_statuses(fs) == {"fail"}
+	count(fs) == 1
+	_has(fs, "fail", ["port 465 is not supported by Office 365 client submission", "smtp.office365.com:465", "set port 587 or 25 with STARTTLS", "ticketguard policy explain smtp-settings"])
+	every f in fs {
+		not contains(f.message, "firewall")
+		not contains(f.message, "unreachable")
+	}
+}
+
+# A server that is not Office 365 may support 465: the probe did not test it.
+test_indeterminate_port_465_on_other_server if {
+	inp := object.union(_base, {"snapshot": {
+		"atera": {"smtp": {"server": "mail.acme.com", "port": 465}},
+		"smtp_probe": object.union(_declined_465, {"server": "mail.acme.com"}),
+	}})
+	fs := _run(inp)
+	_statuses(fs) == {"indeterminate"}
+	_has(fs, "indeterminate", ["does not connect on port 465", "mail.acme.com:465", "was not tested", "smtp-settings"])
+	every f in fs {
+		not contains(f.message, "firewall")
+	}
 }
 
 test_fail_starttls if {

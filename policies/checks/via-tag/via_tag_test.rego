@@ -241,3 +241,33 @@ test_indeterminate_antiphish_rule_errored if {
 	_statuses(fs) == {"indeterminate"}
 	_has(fs, "indeterminate", ["cannot tell which anti-phishing policy applies to", "Get-AntiPhishRule"])
 }
+
+# The custom policy's Enabled is not a boolean: whether it (and its EnableViaTag
+# = false) applies is unknown, so the check cannot pass on it.
+test_indeterminate_custom_policy_enabled_unreadable if {
+	every v in [123, {}, [], [{}], null, "", "garbage"] {
+		fs := _findings(_set("/snapshot/exchange/Get-AntiPhishPolicy/1/Enabled", v))
+		_statuses(fs) == {"indeterminate"}
+		_has(fs, "indeterminate", ["cannot tell which anti-phishing policy applies to mailbox \"Support\"", "policy \"Atera support\"", sprintf("Enabled = %s", [json.marshal(v)])])
+	}
+}
+
+# "True"/"False" from other serialisers are read as booleans.
+test_pass_custom_policy_enabled_as_string if {
+	fs := _findings(_set("/snapshot/exchange/Get-AntiPhishPolicy/1/Enabled", "True"))
+	_statuses(fs) == {"pass"}
+}
+
+test_fail_custom_policy_enabled_false_string if {
+	fs := _findings(_set("/snapshot/exchange/Get-AntiPhishPolicy/1/Enabled", "False"))
+	_has(fs, "fail", ["\"Office365 AntiPhish Default\"", "EnableViaTag = true"])
+}
+
+# A SentTo of a type the cmdlet never returns is not "no condition".
+test_indeterminate_rule_condition_unreadable if {
+	every v in [123, {}, [{}], true, false] {
+		fs := _findings(_set("/snapshot/exchange/Get-AntiPhishRule/0/SentTo", v))
+		_statuses(fs) == {"indeterminate"}
+		_has(fs, "indeterminate", ["rule \"Atera support\"", sprintf("SentTo = %s", [json.marshal(v)]), "not a list of names"])
+	}
+}

@@ -9,8 +9,13 @@
 #
 # Whenever the answer cannot be decided from the snapshot the result says so
 # ("unknown" with a reason) instead of guessing: a cmdlet not collected, a
-# rule naming a policy that is not there, or a decisive rule whose *MemberOf
-# names a group whose membership was not collected.
+# rule naming a policy that is not there, a decisive rule whose *MemberOf
+# names a group whose membership was not collected, or a value of a type the
+# cmdlet never returns (a condition that is a number or an object, a State
+# or an anti-phishing policy's Enabled that is neither true nor false, a
+# Priority that is not a number when it decides the order). Reading such a
+# value as "no condition" or "not enabled" would decide silently, and
+# possibly wrongly, which policy applies.
 #
 # API (DESIGN.md; * = addition):
 #   applicable(kind, key)  kind "outbound" | "antiphish"; key an
@@ -23,6 +28,12 @@
 #   member_of(key, group_ref)*  "match" | "no" | "unknown": key is a member
 #                          (directly or through nested groups) of the group(s)
 #                          group_ref names
+#   group_members(group_ref)*  who a *MemberOf value covers:
+#                          {"groups": keys group_ref names, "members": keys
+#                          reachable from them (nested groups included, the
+#                          named groups themselves left out), "unknown": labels
+#                          of groups on the way whose membership is not in the
+#                          snapshot (empty when the member list is complete)}
 package ticketguard.lib.scope
 
 import data.ticketguard.lib.identity
@@ -83,11 +94,29 @@ _name(x) := s if {
 _priority(rule) := to_number(rule.Priority) if {
 	is_number(rule.Priority)
 } else := to_number(trim_space(rule.Priority)) if {
-	is_string(rule.Priority)
-	regex.match(`^\s*[0-9]+\s*$`, rule.Priority)
+	_priority_readable(rule)
 } else := 1e12
 
-_enabled(rule) if util.eq_fold(object.get(rule, "State", null), "Enabled")
+_priority_readable(rule) if is_number(rule.Priority)
+
+_priority_readable(rule) if {
+	is_string(rule.Priority)
+	regex.match(`^\s*[0-9]+\s*$`, rule.Priority)
+}
+
+# State is "Enabled" or "Disabled". Anything else (a missing State, a number,
+# an object) is unreadable: such a rule is kept as a candidate whose
+# enablement is unknown rather than silently skipped.
+_state(rule) := "enabled" if {
+	util.eq_fold(object.get(rule, "State", null), "Enabled")
+} else := "disabled" if {
+	util.eq_fold(object.get(rule, "State", null), "Disabled")
+} else := "unreadable"
+
+_candidate_rule(rule) if {
+	is_object(rule)
+	_state(rule) != "disabled"
+}
 
 _find_policy(kind, ref) := ps[0] if {
 	ps := [p |
@@ -113,6 +142,10 @@ _candidate(kind, source, rule, ref) := {
 	"policy": _policy_or_null(kind, ref),
 }
 
+# The ranking tier travels with the candidate so that _outcome can tell
+# whether an unreadable Priority leaves the order of two rules open.
+_with_tier(c, tier) := object.union(c, {"tier": tier})
+
 _policy_or_null(kind, ref) := p if {
 	p := _find_policy(kind, ref)
 } else := null
@@ -121,10 +154,9 @@ _policy_or_null(kind, ref) := p if {
 _ranked(kind) := array.concat(
 	[[2, _priority(rule), _name(rule), i, c] |
 		some i, rule in snap.items(_config[kind].rules)
-		is_object(rule)
-		_enabled(rule)
+		_candidate_rule(rule)
 		ref := object.get(rule, _config[kind].policy_field, null)
-		c := _candidate(kind, _config[kind].rules, rule, ref)
+		c := _with_tier(_candidate(kind, _config[kind].rules, rule, ref), 2)
 	],
 	_preset_ranked(kind),
 )
@@ -135,10 +167,9 @@ _preset_ranked("antiphish") := [] if count(_presets) == 0
 
 _preset_ranked("antiphish") := [[_tier[t], _priority(rule), _name(rule), i, c] |
 	some i, rule in snap.items(_eop_rules)
-	is_object(rule)
-	_enabled(rule)
+	_candidate_rule(rule)
 	t := _eop_rule_type(rule)
-	c := _eop_candidate(rule, t)
+	c := _with_tier(_eop_candidate(rule, t), _tier[t])
 ] if count(_presets) > 0
 
 _tier := {"strict": 0, "standard": 1}
@@ -195,9 +226,33 @@ _outcome(kind, decisive) := {"status": "known", "policy": p, "rule": null} if {
 	p := _default_policy(kind)
 } else := {"status": "unknown", "reason": sprintf("no rule applies and %s has no default policy (IsDefault)", [_config[kind].policies])} if {
 	count(decisive) == 0
+} else := {"status": "unknown", "reason": reason} if {
+	reason := _order_unknown(decisive)
 } else := {"status": "known", "policy": decisive[0].candidate.policy, "rule": decisive[0].candidate.name} if {
 	decisive[0].result == "match"
 } else := {"status": "unknown", "reason": concat("; ", decisive[0].reasons)}
+
+# Rules are ordered by Priority within a tier. When the first decisive rule
+# and another decisive rule of its tier cannot both be ordered (one Priority
+# is not a number), which of them applies is unknown.
+_order_unknown(decisive) := sprintf("rules %q (Priority %s) and %q (Priority %s) of %s may both apply and their order cannot be read, so it cannot be decided which one comes first", [
+	first.name, _json(object.get(first.rule, "Priority", null)),
+	other.name, _json(object.get(other.rule, "Priority", null)),
+	first.source,
+]) if {
+	first := decisive[0].candidate
+	some i, d in decisive
+	i > 0
+	other := d.candidate
+	other.tier == first.tier
+	_unordered(first.rule, other.rule)
+}
+
+_unordered(a, _) if not _priority_readable(a)
+
+_unordered(_, b) if not _priority_readable(b)
+
+_json(v) := json.marshal(v)
 
 _default_policy(kind) := ps[0] if {
 	ps := [p | some p in snap.items(_config[kind].policies); util.is_true(p.IsDefault)]
@@ -219,20 +274,48 @@ _evaluate(ctx, c) := {"candidate": c, "result": result, "reasons": reasons} if {
 	cfg := _config[ctx.kind]
 	conds := [x |
 		some pair in cfg.conditions
-		values := util.strings(object.get(c.rule, pair[0], null))
-		count(values) > 0
-		x := _kind_result(ctx, pair[0], pair[1], values)
+		x := _field_result(ctx, c.rule, pair[0], pair[1])
 	]
 	excs := [x |
 		some pair in cfg.exceptions
-		values := util.strings(object.get(c.rule, pair[0], null))
-		count(values) > 0
-		x := _kind_result(ctx, pair[0], pair[1], values)
+		x := _field_result(ctx, c.rule, pair[0], pair[1])
 	]
 	match := _combine(_all_of(conds), _any_of(excs))
-	result := _with_policy(ctx, c, match)
+	result := _with_state(c, _with_policy(ctx, c, match))
 	reasons := _reasons(ctx, c, result, array.concat(conds, excs))
 }
+
+# A condition or exception is null, [] or a blank string when unset, and a
+# string or an array of strings when set. Any other value (123, {}, true,
+# [{}]) is not something the cmdlet returns: whom it names is unknown, so
+# the condition is neither met nor unmet.
+_field_result(ctx, rule, field, type) := {"field": field, "r": "unknown", "unknown": [], "malformed": true} if {
+	not _well_formed(object.get(rule, field, null))
+} else := x if {
+	values := util.strings(object.get(rule, field, null))
+	count(values) > 0
+	x := _kind_result(ctx, field, type, values)
+}
+
+_well_formed(v) if v == null
+
+_well_formed(v) if is_string(v)
+
+_well_formed(v) if {
+	is_array(v)
+	every e in v {
+		is_string(e)
+	}
+}
+
+# A rule whose State cannot be read applies if it is enabled: when it would
+# otherwise apply (or might), the answer is unknown.
+_with_state(_, "no") := "no"
+
+_with_state(c, r) := "unknown" if {
+	r != "no"
+	_state(c.rule) == "unreadable"
+} else := r
 
 # conditions ANDed: one "no" decides; exceptions ORed: one "match" decides.
 _all_of(xs) := "no" if {
@@ -275,28 +358,73 @@ _with_policy(ctx, c, m) := "no" if {
 } else := "unknown" if {
 	m != "no"
 	c.policy == null
+} else := "unknown" if {
+	m != "no"
+	_enabled_unreadable(ctx, c)
 } else := m if m != "no"
+
+# Enabled is a boolean (or "True"/"False" from some serialisers). A policy
+# object without the property is taken as enabled, which is the default for
+# a new policy; any other value (null, 123, {}, "garbage") cannot be read.
+_enabled_unreadable(ctx, c) if {
+	ctx.kind == "antiphish"
+	c.policy != null
+	"Enabled" in object.keys(c.policy)
+	v := c.policy.Enabled
+	not util.is_true(v)
+	not util.is_false(v)
+}
 
 _reasons(_, _, "no", _) := []
 
 _reasons(_, _, "match", _) := []
 
-_reasons(ctx, c, "unknown", kinds) := array.concat(
-	[sprintf("rule %q (%s, priority %v) names policy %s, which is not in %s", [
-		c.name, c.source, object.get(c.rule, "Priority", "unknown"),
-		util.quote(c.policy_ref), _config[ctx.kind].policies,
-	]) |
-		c.policy == null
-	],
-	[sprintf("rule %q (%s, priority %v) may apply: %s names group %q whose members are not in the snapshot (Get-DistributionGroup, Get-DistributionGroupMember, nested groups included); it cannot be decided whether %s is a member", [
-		c.name, c.source, object.get(c.rule, "Priority", "unknown"),
-		x.field, g, identity.label(ctx.key),
-	]) |
-		some x in kinds
-		x.r == "unknown"
-		some g in x.unknown
-	],
-)
+# Every reason the rule's answer is unknown, in a fixed order.
+_reasons(ctx, c, "unknown", kinds) := [r |
+	some part in [
+		_policy_missing_reasons(ctx, c),
+		_malformed_reasons(ctx, c, kinds),
+		_state_reasons(ctx, c),
+		_enabled_reasons(ctx, c),
+		_membership_reasons(ctx, c, kinds),
+	]
+	some r in part
+]
+
+_rule_text(c) := sprintf("rule %q (%s, priority %v)", [c.name, c.source, object.get(c.rule, "Priority", "unknown")])
+
+_policy_missing_reasons(ctx, c) := [sprintf("%s names policy %s, which is not in %s", [
+	_rule_text(c), util.quote(c.policy_ref), _config[ctx.kind].policies,
+]) |
+	c.policy == null
+]
+
+_malformed_reasons(ctx, c, kinds) := [sprintf("%s has %s = %s, which is not a list of names: it cannot be decided whether the rule applies to %s", [
+	_rule_text(c), x.field, _json(object.get(c.rule, x.field, null)), identity.label(ctx.key),
+]) |
+	some x in kinds
+	x.malformed
+]
+
+_state_reasons(ctx, c) := [sprintf("%s has State = %s, neither Enabled nor Disabled, so it cannot be decided whether it applies to %s", [
+	_rule_text(c), _json(object.get(c.rule, "State", null)), identity.label(ctx.key),
+]) |
+	_state(c.rule) == "unreadable"
+]
+
+_enabled_reasons(ctx, c) := [sprintf("%s selects %s, whose Enabled = %s is neither true nor false, so it cannot be decided whether the policy applies to %s", [
+	_rule_text(c), policy_label(c.policy), _json(c.policy.Enabled), identity.label(ctx.key),
+]) |
+	_enabled_unreadable(ctx, c)
+]
+
+_membership_reasons(ctx, c, kinds) := [sprintf("%s may apply: %s names group %q whose members are not in the snapshot (Get-DistributionGroup, Get-DistributionGroupMember, nested groups included); it cannot be decided whether %s is a member", [
+	_rule_text(c), x.field, g, identity.label(ctx.key),
+]) |
+	some x in kinds
+	x.r == "unknown"
+	some g in x.unknown
+]
 
 _kind_result(ctx, field, type, values) := {"field": field, "r": r, "unknown": unknown} if {
 	results := [[v, _test(ctx, type, v)] | some v in values]
@@ -364,6 +492,19 @@ _unknown_membership(n) if {
 	identity.kind_of(n) == "group"
 	not _group_members[n]
 }
+
+# Who a *MemberOf value covers (see the API above).
+group_members(group_ref) := {"groups": groups, "members": members, "unknown": unknown} if {
+	groups := identity.resolve_kind(group_ref, "group")
+	count(groups) > 0
+	reach := graph.reachable(_member_graph, groups)
+	members := {n | some n in reach; not n in groups; not startswith(n, "unknown-group:")}
+	unknown := sort({_unknown_label(n) | some n in reach; _unknown_membership(n)})
+} else := {"groups": set(), "members": set(), "unknown": [sprintf("%s (no such group in Get-DistributionGroup)", [util.quote(group_ref)])]}
+
+_unknown_label(n) := substring(n, 14, -1) if {
+	startswith(n, "unknown-group:")
+} else := identity.label(n)
 
 policy_label(p) := sprintf("policy %q (default)", [_name(p)]) if {
 	util.is_true(p.IsDefault)

@@ -379,3 +379,106 @@ test_sources if {
 	scope.sources("antiphish") == ["Get-AntiPhishRule", "Get-AntiPhishPolicy", "Get-EOPProtectionPolicyRule"]
 	scope.sources("outbound") == ["Get-HostedOutboundSpamFilterRule", "Get-HostedOutboundSpamFilterPolicy"]
 }
+
+# ---------------------------------------------------------------------------
+# Values of a type the cmdlets never return: never "no condition".
+
+test_outbound_malformed_condition_is_unknown if {
+	every v in [123, {}, true, false, [{}], ["support@acme.com", 7]] {
+		r := _out([_out_rule("odd", "Block", 0, {"From": v})])
+		r.status == "unknown"
+		contains(r.reason, `rule "odd"`)
+		contains(r.reason, sprintf("From = %s", [json.marshal(v)]))
+		contains(r.reason, "not a list of names")
+	}
+}
+
+test_outbound_malformed_exception_is_unknown if {
+	r := _out([_out_rule("odd", "Allow forwarding", 0, {"From": ["support@acme.com"], "ExceptIfSenderDomainIs": {"x": 1}})])
+	r.status == "unknown"
+	contains(r.reason, `ExceptIfSenderDomainIs = {"x":1}`)
+}
+
+test_outbound_malformed_condition_anded_with_a_no_is_irrelevant if {
+	# From names someone else, so the rule cannot apply whatever FromMemberOf says.
+	_out([_out_rule("odd", "Block", 0, {"From": ["alice@contoso.com"], "FromMemberOf": 123})]) == {"status": "known", "policy": _default_out, "rule": null}
+}
+
+test_outbound_malformed_after_winner_is_irrelevant if {
+	r := _out([
+		_out_rule("fwd", "Allow forwarding", 0, {"From": ["support@acme.com"]}),
+		_out_rule("odd", "Block", 1, {"SenderDomainIs": 123}),
+	])
+	r == {"status": "known", "policy": _fwd_out, "rule": "fwd"}
+}
+
+test_outbound_wellformed_empty_values_are_no_condition if {
+	every v in [null, [], "", "  ", [""]] {
+		_out([_out_rule("all", "Block", 0, {"From": v})]).rule == "all"
+	}
+}
+
+test_outbound_unreadable_state_is_unknown if {
+	every v in [{}, 1, true, "garbage", null] {
+		r := _out([_out_rule("odd", "Block", 0, {"From": ["support@acme.com"], "State": v})])
+		r.status == "unknown"
+		contains(r.reason, sprintf("State = %s", [json.marshal(v)]))
+	}
+
+	# A rule that cannot apply anyway does not matter.
+	_out([_out_rule("odd", "Block", 0, {"From": ["alice@contoso.com"], "State": "garbage"})]).rule == null
+}
+
+test_outbound_unreadable_priority_between_two_applicable_rules_is_unknown if {
+	r := _out([
+		_out_rule("odd", "Block", {}, {"From": ["support@acme.com"]}),
+		_out_rule("fwd", "Allow forwarding", 1, {"From": ["support@acme.com"]}),
+	])
+	r.status == "unknown"
+	contains(r.reason, `"fwd" (Priority 1)`)
+	contains(r.reason, `"odd" (Priority {})`)
+
+	# Only one rule applies: its Priority does not matter.
+	_out([
+		_out_rule("odd", "Allow forwarding", "garbage", {"From": ["support@acme.com"]}),
+		_out_rule("other", "Block", 1, {"From": ["alice@contoso.com"]}),
+	]).rule == "odd"
+}
+
+test_antiphish_unreadable_enabled_is_unknown if {
+	every v in [123, {}, [], null, "garbage", ""] {
+		p := object.union(_ap_custom, {"Enabled": v})
+		r := _ap([_ap_default, p], [_ap_rule("support", "Support no via", 0, {"SentTo": ["support@acme.com"]})], {})
+		r.status == "unknown"
+		contains(r.reason, `policy "Support no via"`)
+		contains(r.reason, sprintf("Enabled = %s", [json.marshal(v)]))
+	}
+}
+
+test_antiphish_enabled_as_string if {
+	on := object.union(_ap_custom, {"Enabled": "True"})
+	_ap([_ap_default, on], [_ap_rule("support", "Support no via", 0, {"SentTo": ["support@acme.com"]})], {}).rule == "support"
+	off := object.union(_ap_custom, {"Enabled": "False"})
+	_ap([_ap_default, off], [_ap_rule("support", "Support no via", 0, {"SentTo": ["support@acme.com"]})], {}).rule == null
+}
+
+test_antiphish_malformed_sent_to_is_unknown if {
+	r := _ap([_ap_default, _ap_custom], [_ap_rule("support", "Support no via", 0, {"SentTo": [{}]})], {})
+	r.status == "unknown"
+	contains(r.reason, `rule "support"`)
+	contains(r.reason, "SentTo = [{}]")
+}
+
+test_group_members if {
+	m := scope.group_members("outer@acme.com") with input as _snap({})
+	m.groups == {"group:g-outer"}
+	m.members == {"group:g-helpdesk", _key}
+	m.unknown == []
+
+	u := scope.group_members("outer@acme.com") with input as _snap({"Get-DistributionGroupMember": {"outer@acme.com": [{"Name": "Finance", "Guid": "g-finance"}]}})
+	u.unknown == [`group "Finance" <finance@acme.com>`]
+
+	n := scope.group_members("No such group") with input as _snap({})
+	n.members == set()
+	n.unknown == [`"No such group" (no such group in Get-DistributionGroup)`]
+}
