@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ticketguard/ticketguard/internal/policy"
@@ -22,15 +23,33 @@ import (
 	"github.com/ticketguard/ticketguard/internal/waiver"
 )
 
-type checkOptions struct {
+// reportOptions are the flags of every command that evaluates and reports
+// (check, audit, demo): the format and destination of the report, what
+// fails the run, the custom policies and waivers, and the evaluation time.
+type reportOptions struct {
 	format             string
 	output             string
 	failOn             string
 	allowIndeterminate bool
-	patch              string
 	policies           []string
 	waivers            string
 	now                string
+}
+
+type checkOptions struct {
+	reportOptions
+	patch string
+}
+
+// addReportFlags declares the reportOptions flags.
+func addReportFlags(f *pflag.FlagSet, o *reportOptions) {
+	f.StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(report.Formats(), ", "))
+	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` (atomically) instead of stdout")
+	f.StringVar(&o.failOn, "fail-on", "error", "lowest severity whose failure exits 1: error or warning")
+	f.BoolVar(&o.allowIndeterminate, "allow-indeterminate", false, "exit 0 rather than 3 when checks are indeterminate but none failed")
+	f.StringArrayVar(&o.policies, "policies", nil, "add the custom Rego checks in `DIR` (repeatable)")
+	f.StringVar(&o.waivers, "waivers", "", "apply the waivers in the YAML `FILE`")
+	f.StringVar(&o.now, "now", "", "evaluation time, RFC 3339 (default the current time)")
 }
 
 func newCheckCmd() *cobra.Command {
@@ -70,15 +89,8 @@ bad input; 3 no failure but something indeterminate (unless --allow-indeterminat
 			return runCheck(cmd, o, args)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(report.Formats(), ", "))
-	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` (atomically) instead of stdout")
-	f.StringVar(&o.failOn, "fail-on", "error", "lowest severity whose failure exits 1: error or warning")
-	f.BoolVar(&o.allowIndeterminate, "allow-indeterminate", false, "exit 0 rather than 3 when checks are indeterminate but none failed")
-	f.StringVar(&o.patch, "patch", "", "apply the RFC 6902 JSON Patch in `CHANGE.json` to each snapshot and report what changes")
-	f.StringArrayVar(&o.policies, "policies", nil, "add the custom Rego checks in `DIR` (repeatable)")
-	f.StringVar(&o.waivers, "waivers", "", "apply the waivers in the YAML `FILE`")
-	f.StringVar(&o.now, "now", "", "evaluation time, RFC 3339 (default the current time)")
+	addReportFlags(cmd.Flags(), &o.reportOptions)
+	cmd.Flags().StringVar(&o.patch, "patch", "", "apply the RFC 6902 JSON Patch in `CHANGE.json` to each snapshot and report what changes")
 	return cmd
 }
 
@@ -92,38 +104,77 @@ func runCheck(cmd *cobra.Command, o *checkOptions, args []string) error {
 	ctx := cmd.Context()
 
 	// Flags first: a typo should not wait for the policies to compile.
-	if !slices.Contains(report.Formats(), o.format) {
-		return usageErrorf(cmd, "--format %q: want one of %s", o.format, strings.Join(report.Formats(), ", "))
-	}
-	exitPolicy := result.ExitPolicy{AllowIndeterminate: o.allowIndeterminate}
-	switch o.failOn {
-	case "error":
-		exitPolicy.FailOn = result.SeverityError
-	case "warning":
-		exitPolicy.FailOn = result.SeverityWarning
-	default:
-		return usageErrorf(cmd, "--fail-on %q: want error or warning", o.failOn)
-	}
-	now := time.Now().UTC()
-	if o.now != "" {
-		t, err := time.Parse(time.RFC3339, o.now)
-		if err != nil {
-			return usageErrorf(cmd, "--now %q: want an RFC 3339 time such as 2026-11-27T06:00:00Z", o.now)
-		}
-		now = t.UTC()
-	}
-	if o.output != "" {
-		if err := checkOutputDir(o.output); err != nil {
-			return usageErrorf(cmd, "--output: %v", err)
-		}
+	settings, err := o.settings(cmd)
+	if err != nil {
+		return err
 	}
 
 	// Then every input, collecting every problem so that one run shows them all.
+	engine, waivers, problems, err := loadPolicies(ctx, &o.reportOptions)
+	if err != nil {
+		return err
+	}
+	var patch *snapshot.Patch
+	if o.patch != "" {
+		if patch, err = snapshot.LoadPatch(o.patch); err != nil {
+			problems = append(problems, fileProblem(o.patch, err))
+		}
+	}
+	inputs, loadProblems := loadSnapshots(args, patch, o.patch)
+	problems = append(problems, loadProblems...)
+	if len(problems) > 0 {
+		return inputError(problems)
+	}
+	return evaluateAndReport(cmd, &o.reportOptions, settings, engine, waivers, inputs)
+}
+
+// reportSettings are reportOptions' flags, validated.
+type reportSettings struct {
+	exitPolicy result.ExitPolicy
+	now        time.Time
+}
+
+// settings validates the report flags, so a typo fails before anything slow
+// (compiling the policies, collecting tenants) starts.
+func (o *reportOptions) settings(cmd *cobra.Command) (reportSettings, error) {
+	var s reportSettings
+	if !slices.Contains(report.Formats(), o.format) {
+		return s, usageErrorf(cmd, "--format %q: want one of %s", o.format, strings.Join(report.Formats(), ", "))
+	}
+	s.exitPolicy = result.ExitPolicy{AllowIndeterminate: o.allowIndeterminate}
+	switch o.failOn {
+	case "error":
+		s.exitPolicy.FailOn = result.SeverityError
+	case "warning":
+		s.exitPolicy.FailOn = result.SeverityWarning
+	default:
+		return s, usageErrorf(cmd, "--fail-on %q: want error or warning", o.failOn)
+	}
+	s.now = time.Now().UTC()
+	if o.now != "" {
+		t, err := time.Parse(time.RFC3339, o.now)
+		if err != nil {
+			return s, usageErrorf(cmd, "--now %q: want an RFC 3339 time such as 2026-11-27T06:00:00Z", o.now)
+		}
+		s.now = t.UTC()
+	}
+	if o.output != "" {
+		if err := checkOutputDir(o.output); err != nil {
+			return s, usageErrorf(cmd, "--output: %v", err)
+		}
+	}
+	return s, nil
+}
+
+// loadPolicies compiles the built-in and --policies checks and reads the
+// waivers. Problems with them are returned as lines for inputError, so the
+// caller can add its own before failing; err is only an interruption.
+func loadPolicies(ctx context.Context, o *reportOptions) (*policy.Engine, *waiver.Set, []string, error) {
 	var problems []string
 	engine, err := policy.Load(ctx, policy.Options{CustomDirs: o.policies})
 	if err != nil {
 		if ctx.Err() != nil {
-			return interrupted(ctx)
+			return nil, nil, nil, interrupted(ctx)
 		}
 		problems = append(problems, policyProblem(err))
 	}
@@ -142,27 +193,30 @@ func runCheck(cmd *cobra.Command, o *checkOptions, args []string) error {
 			}
 		}
 	}
-	var patch *snapshot.Patch
-	if o.patch != "" {
-		if patch, err = snapshot.LoadPatch(o.patch); err != nil {
-			problems = append(problems, fileProblem(o.patch, err))
-		}
-	}
-	inputs, loadProblems := loadSnapshots(args, patch, o.patch)
-	problems = append(problems, loadProblems...)
-	if len(problems) > 0 {
-		return inputError(problems)
-	}
+	return engine, waivers, problems, nil
+}
 
-	rep, err := evaluate(ctx, engine, waivers, inputs, now)
+// evaluateAndReport evaluates the loaded snapshots, writes the report to
+// --output or stdout and ends with the report's exit code.
+func evaluateAndReport(cmd *cobra.Command, o *reportOptions, s reportSettings, engine *policy.Engine, waivers *waiver.Set, inputs []tenantInput) error {
+	ctx := cmd.Context()
+	rep, err := evaluate(ctx, engine, waivers, inputs, s.now)
 	if err != nil {
 		if ctx.Err() != nil {
 			return interrupted(ctx)
 		}
 		return &exitError{code: result.ExitUsage, msg: err.Error()}
 	}
+	if err := writeReport(cmd, o, s, engine, rep); err != nil {
+		return err
+	}
+	return exitCode(rep.ExitCode(s.exitPolicy))
+}
 
-	w, err := report.Get(o.format, report.Options{Policy: exitPolicy, Catalogue: engine.Catalogue(), ToolVersion: Version()})
+// writeReport renders the report in --format to --output (atomically) or
+// stdout.
+func writeReport(cmd *cobra.Command, o *reportOptions, s reportSettings, engine *policy.Engine, rep *result.Report) error {
+	w, err := report.Get(o.format, report.Options{Policy: s.exitPolicy, Catalogue: engine.Catalogue(), ToolVersion: Version()})
 	if err != nil {
 		return usageErrorf(cmd, "%v", err)
 	}
@@ -177,7 +231,7 @@ func runCheck(cmd *cobra.Command, o *checkOptions, args []string) error {
 	} else if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
 		return &exitError{code: result.ExitUsage, msg: fmt.Sprintf("write report: %v", err)}
 	}
-	return exitCode(rep.ExitCode(exitPolicy))
+	return nil
 }
 
 // loadSnapshots expands the arguments and loads every snapshot (and its
