@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -210,7 +211,26 @@ func evaluateAndReport(cmd *cobra.Command, o *reportOptions, s reportSettings, e
 	if err := writeReport(cmd, o, s, engine, rep); err != nil {
 		return err
 	}
+	warnUnusedWaivers(cmd.ErrOrStderr(), waivers)
 	return exitCode(rep.ExitCode(s.exitPolicy))
+}
+
+// warnUnusedWaivers tells, on stderr so machine-readable reports stay clean,
+// which waivers matched no failing or undecided result: a stale waiver is
+// one that will silently hide the next regression. It never changes the exit
+// code.
+func warnUnusedWaivers(w io.Writer, waivers *waiver.Set) {
+	if waivers == nil {
+		return
+	}
+	for _, u := range waivers.Unused() {
+		res := ""
+		if u.Resource != "" {
+			res = ", resource " + u.Resource
+		}
+		fmt.Fprintf(w, "ticketguard: warning: %s:%d: the waiver for check %s, tenant %s%s matched nothing (no failing or undecided result): remove it if the failure is fixed, or correct its check, tenant or resource\n",
+			waivers.File, u.Line, u.Check, u.Tenant, res)
+	}
 }
 
 // writeReport renders the report in --format to --output (atomically) or

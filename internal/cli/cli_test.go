@@ -411,6 +411,20 @@ func TestCheckWaivers(t *testing.T) {
 	if r.code != 1 {
 		t.Errorf("an expired waiver must not hide the failure:\n%s", r)
 	}
+	if strings.Contains(r.stderr, "matched nothing") {
+		t.Errorf("an expired waiver on a failing check is not unused:\n%s", r.stderr)
+	}
+
+	// Without the patch the check passes: the waiver is stale, and check says
+	// so on stderr without changing the exit code or polluting the JSON.
+	r = ticketguard(t, "check", "--format", "json", "--now", now, "--waivers", active, tenantFile("compliant-group"))
+	parseJSON(t, r)
+	if !strings.Contains(r.stderr, "waiver for check external-forwarding") || !strings.Contains(r.stderr, "matched nothing") {
+		t.Errorf("an unused waiver must be reported on stderr, got:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stderr, active+":") {
+		t.Errorf("the unused-waiver warning must name the waivers file and line, got:\n%s", r.stderr)
+	}
 }
 
 func findResult(t *testing.T, rep jsonReport, id string) jsonResult {
