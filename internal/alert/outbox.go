@@ -23,10 +23,10 @@ type Renderer interface {
 // makes the message due at once.
 //
 // A message that announces new failures or new indeterminate results starts
-// the tenant's thread; one that only follows up (resolved checks, the repeat
-// reminder) is a reply in it; drift and waiver notices are posted on their
-// own without moving the thread, so replies stay under the alert they
-// follow up.
+// the tenant's thread; one that follows up (resolved checks, with the drift
+// that resolved them, or the repeat reminder) is a reply in it; drift and
+// waiver notices alone are posted on their own without moving the thread, so
+// replies stay under the alert they follow up.
 //
 // The thread is the tenant's (ThreadKey is the tenant name) and lives in
 // the channel its first message went to: after a tenant is moved to another
@@ -46,7 +46,9 @@ func Outbox(d Decision, r Renderer, channel string, now time.Time) (store.Outbox
 	switch {
 	case len(d.Digest.NewFailures) > 0 || len(d.Digest.NewIndeterminate) > 0:
 		m.Thread = notifiers.ThreadStart
-	case d.Digest.OnlyFollowUp():
+	case d.Digest.OnlyFollowUp(), len(d.Digest.Resolved) > 0:
+		// A fix is itself a drift (the setting that failed changed):
+		// "resolved" still belongs under the alert it resolves.
 		m.Thread = notifiers.ThreadReply
 	default:
 		m.Thread = notifiers.ThreadNone

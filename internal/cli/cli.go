@@ -136,7 +136,7 @@ bad input (no report is produced); 3 no failure but something indeterminate.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrorf(cmd, "%v", err)
 	})
-	root.AddCommand(newCheckCmd(), newPolicyCmd(), newDiffCmd(), newVersionCmd())
+	root.AddCommand(newCheckCmd(), newPolicyCmd(), newDiffCmd(), newHistoryCmd(), newShowCmd(), newBaselineCmd(), newCollectCmd(), newAuditCmd(), newDemoCmd(), newSimulateCmd(), newNotifyCmd(), newRunCmd(), newServeCmd(), newVersionCmd())
 	root.SetHelpCommand(&cobra.Command{
 		Use:     "help [COMMAND]",
 		Short:   "Help about any command",
