@@ -240,6 +240,45 @@ func TestHistoryStoreLocation(t *testing.T) {
 	}
 }
 
+// history, show and baseline find the store the way serve and run do:
+// store.path of --config when no --store is given.
+func TestHistoryStoreFromConfig(t *testing.T) {
+	db, _ := historyStore(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "ticketguard.yaml")
+	yaml := `version: 1
+store:
+  path: ` + db + `
+tenants:
+  - name: acme
+    tenant_id: 7f0c3c8e-2a4b-4c1d-9e5f-0a1b2c3d4e5f
+    client_id: 1b2c3d4e-5f60-4718-293a-4b5c6d7e8f90
+    client_secret: {env: TG_TEST_UNUSED_SECRET}
+    atera:
+      ticketing_address: acme@ticketing.atera.com
+      support_address: support@acme.example
+      smtp: null
+`
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"history", "acme", "--config", cfg},
+		{"show", "acme", "--config", cfg, "--allow-indeterminate", "--fail-on", "warning"},
+		{"baseline", "show", "acme", "--config", cfg},
+	} {
+		r := ticketguardIn(t, dir, args...)
+		if r.code == 2 || !strings.Contains(r.stdout, "acme") {
+			t.Errorf("%v did not read the configured store %s:\n%s", args, db, r)
+		}
+	}
+	// A --config that does not load is an error, not another database.
+	r := ticketguardIn(t, dir, "history", "acme", "--config", filepath.Join(dir, "missing.yaml"))
+	if r.code != 2 || !strings.Contains(r.stderr, "missing.yaml") {
+		t.Errorf("missing --config:\n%s", r)
+	}
+}
+
 func TestHistoryUsage(t *testing.T) {
 	db, _ := historyStore(t)
 	for _, args := range [][]string{

@@ -19,22 +19,30 @@ import (
 // configuration names one: the current directory, like a snapshot.
 const defaultStorePath = "ticketguard.db"
 
-// addStoreFlag declares --store on a command that reads or writes the history.
+// addStoreFlag declares --store, and --config when the command has none, on
+// a command that reads the history.
 func addStoreFlag(cmd *cobra.Command) {
-	cmd.Flags().String("store", "", "the history store `FILE` (default "+defaultStorePath+" in the current directory)")
+	cmd.Flags().String("store", "", "the history store `FILE` (default: store.path of --config, else "+defaultStorePath+" in the current directory)")
+	if cmd.Flags().Lookup("config") == nil {
+		cmd.Flags().StringP("config", "c", "", "read store.path from this configuration `FILE`")
+	}
 }
 
-// storePath resolves the history store of a command: --store when given,
-// else the default in the current directory. It looks the flag up by name, so
-// every command that declares --store (history, show, baseline, serve, run)
-// resolves the file the same way.
-//
-// ticketguard.yaml has no store section yet. When it gets one, its store.path
-// goes between the two (read from the command's --config flag), which is
-// what the error is for; today resolution cannot fail.
+// storePath resolves the history store of a reading command the way serve
+// and run resolve it (serviceStorePath): --store, else store.path of the
+// --config file when one is given, else the default in the current
+// directory. A --config that does not load is an error, not a silent fall
+// back to another database.
 func storePath(cmd *cobra.Command) (string, error) {
 	if f := cmd.Flags().Lookup("store"); f != nil && f.Value.String() != "" {
 		return f.Value.String(), nil
+	}
+	if f := cmd.Flags().Lookup("config"); f != nil && f.Value.String() != "" {
+		cfg, err := loadConfig(f.Value.String())
+		if err != nil {
+			return "", err
+		}
+		return serviceStorePath(cmd, cfg), nil
 	}
 	return defaultStorePath, nil
 }
