@@ -70,7 +70,8 @@ type Options struct {
 	// MaxRetries bounds the retries of one page (default 4).
 	MaxRetries int
 	// RetryBudget bounds the total time one ListTickets call may spend
-	// waiting on Retry-After and backoff (default 2 minutes).
+	// waiting on Retry-After and backoff. 0: the default (2 minutes);
+	// negative: no retries at all, as for the Exchange and Graph collectors.
 	RetryBudget time.Duration
 	// MaxPages bounds one walk (default 400 pages, 20,000 tickets): an
 	// account larger than that is reported as an error, not cut silently.
@@ -145,7 +146,7 @@ func New(opts Options) (*Client, error) {
 	if c.maxRetries <= 0 {
 		c.maxRetries = defaultMaxRetries
 	}
-	if c.budget <= 0 {
+	if c.budget == 0 {
 		c.budget = defaultRetryBudget
 	}
 	if c.maxPages <= 0 {
@@ -312,6 +313,9 @@ func (c *Client) getPage(ctx context.Context, u *url.URL, n int, budget *time.Du
 		err = c.scrub(fmt.Errorf("atera: GET %s (page %d): %w", u.Path, n, err))
 		if !retry || ctx.Err() != nil {
 			return nil, err
+		}
+		if c.budget < 0 {
+			return nil, fmt.Errorf("%w (not retried: retries are turned off)", err)
 		}
 		if attempt >= c.maxRetries {
 			return nil, fmt.Errorf("%w (gave up after %d attempts)", err, attempt+1)

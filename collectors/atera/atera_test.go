@@ -259,6 +259,31 @@ func TestRetryBudget(t *testing.T) {
 	}
 }
 
+// A negative budget turns retries off, as for the Exchange and Graph
+// collectors (ticketguard passes one when collect.retry_budget is 0); 0 is
+// the default budget.
+func TestNegativeRetryBudgetMeansNoRetries(t *testing.T) {
+	for _, kind := range []fault.Kind{fault.Throttle, fault.ServerError} {
+		e := newEnv(t, tenant("acme", 1, time.Hour))
+		e.faults.Add(fault.Rule{Endpoint: atera.Endpoint, Kind: kind, Times: 1, RetryAfter: time.Second})
+		c, stats, rec := newClient(t, e.srv.URL, e.srv.Client(), func(o *Options) { o.RetryBudget = -1 })
+		_, err := c.ListTickets(context.Background(), 0)
+		if err == nil || !strings.Contains(err.Error(), "not retried") {
+			t.Errorf("%s: err = %v", kind, err)
+		}
+		if len(rec.waits) != 0 || stats.Requests.Load() != 1 || stats.Retries.Load() != 0 {
+			t.Errorf("%s: waited %v over %d requests with retries off", kind, rec.waits, stats.Requests.Load())
+		}
+
+		e.faults.Reset()
+		e.faults.Add(fault.Rule{Endpoint: atera.Endpoint, Kind: kind, Times: 1, RetryAfter: time.Second})
+		c, stats, _ = newClient(t, e.srv.URL, e.srv.Client(), func(o *Options) { o.RetryBudget = 0 })
+		if _, err := c.ListTickets(context.Background(), 0); err != nil || stats.Retries.Load() != 1 {
+			t.Errorf("%s: budget 0 (the default): err %v after %d retries, want one retry", kind, err, stats.Retries.Load())
+		}
+	}
+}
+
 func TestTruncatedBodyIsRetried(t *testing.T) {
 	e := newEnv(t, tenant("acme", 60, time.Hour))
 	e.faults.Add(fault.Rule{Endpoint: atera.Endpoint, Kind: fault.Truncate, Times: 1})

@@ -73,7 +73,8 @@ type Options struct {
 	MaxRetryDelay time.Duration // longest single wait; a longer Retry-After gives up; 0 means 60s
 	// RetryBudget bounds the total time this client spends waiting between
 	// retries, across all requests; once spent, failures are final. 0 means
-	// 2 minutes, negative means no budget beyond MaxRetries.
+	// 2 minutes; negative means no retries at all, as for the Graph and
+	// Atera collectors.
 	RetryBudget time.Duration
 	TryTimeout  time.Duration // per attempt; 0 means 2 minutes
 	Concurrency int           // requests in flight for this tenant; 0 means 4
@@ -145,6 +146,9 @@ func New(opts Options) (*Client, error) {
 		maxRetries = defaultMaxRetries
 	case maxRetries < 0:
 		maxRetries = -1 // azcore: negative means no retries
+	}
+	if opts.RetryBudget < 0 {
+		maxRetries = -1
 	}
 	retry := policy.RetryOptions{
 		MaxRetries:    int32(maxRetries),

@@ -159,6 +159,9 @@ func (c *Client) run(ctx context.Context, p *collectors.Partial, jobs []job) {
 			if c.authFailed(p) && ctx.Err() != nil {
 				return // cancelled because of the token failure
 			}
+			if errors.As(err, &xe) {
+				err = recordedError{xe} // the source names the cmdlet
+			}
 			if j.address != "" {
 				err = fmt.Errorf("%s: %w", j.address, err)
 			}

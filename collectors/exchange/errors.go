@@ -25,14 +25,22 @@ type Error struct {
 	Err      error  // underlying cause (ErrToken, a context error, a transport error)
 }
 
-func (e *Error) Error() string {
+func (e *Error) Error() string { return e.text(true) }
+
+// text is the error's description, with or without the cmdlet's name.
+func (e *Error) text(withCmdlet bool) string {
 	var b strings.Builder
-	b.WriteString(e.Cmdlet)
+	sep := ""
+	if withCmdlet {
+		b.WriteString(e.Cmdlet)
+		sep = ": "
+	}
 	if e.Status != 0 {
-		fmt.Fprintf(&b, ": HTTP %d", e.Status)
+		fmt.Fprintf(&b, "%sHTTP %d", sep, e.Status)
+		sep = ": "
 	}
 	if e.Message != "" {
-		b.WriteString(": ")
+		b.WriteString(sep)
 		b.WriteString(e.Message)
 	}
 	if e.Attempts > 1 {
@@ -42,10 +50,24 @@ func (e *Error) Error() string {
 		b.WriteString(" — ")
 		b.WriteString(e.Hint)
 	}
-	return b.String()
+	return strings.TrimSpace(b.String())
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// recordedError is an Error as collectors.Partial records it: the record's
+// source is already the cmdlet, so the message leaves it out. errors.As
+// still finds the Error.
+type recordedError struct{ err *Error }
+
+func (r recordedError) Error() string {
+	if d := r.err.text(false); d != "" {
+		return d
+	}
+	return "failed"
+}
+
+func (r recordedError) Unwrap() error { return r.err }
 
 // NotFound reports whether the cmdlet said the named object does not exist.
 func (e *Error) NotFound() bool {

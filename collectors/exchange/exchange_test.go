@@ -364,6 +364,23 @@ func TestRetryBudgetStopsWaiting(t *testing.T) {
 	}
 }
 
+// A negative budget turns retries off (ticketguard passes one when
+// collect.retry_budget is 0), as for the Graph and Atera collectors.
+func TestNegativeRetryBudgetMeansNoRetries(t *testing.T) {
+	w := newWorld(t, identity.Options{}, simexchange.Options{})
+	w.faults.Add(fault.Rule{Endpoint: "exchange:Get-RemoteDomain", Kind: fault.ServerError, Times: 1})
+	w.faults.Add(fault.Rule{Endpoint: "exchange:Get-AcceptedDomain", Kind: fault.Throttle, Times: 1, RetryAfter: time.Second})
+	c, stats := w.smtpClient(func(o *exchange.Options) { o.RetryBudget = -1 })
+	for _, cmdlet := range []string{"Get-RemoteDomain", "Get-AcceptedDomain"} {
+		if _, err := c.Invoke(context.Background(), cmdlet, nil); err == nil {
+			t.Errorf("%s: a failure was retried with retries off", cmdlet)
+		}
+	}
+	if stats.Requests.Load() != 2 || stats.Retries.Load() != 0 {
+		t.Errorf("%d requests, %d retries; want 2 and none", stats.Requests.Load(), stats.Retries.Load())
+	}
+}
+
 func TestTokenRefreshAfterExpiry(t *testing.T) {
 	w := newWorld(t, identity.Options{TokenLifetime: time.Second}, simexchange.Options{})
 	c, _ := w.smtpClient(nil)
@@ -559,5 +576,37 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		if strings.Contains(all, s) {
 			t.Errorf("output contains a secret or token (%.12s…)", s)
 		}
+	}
+}
+
+// A recorded error's source is the cmdlet, so its message does not name the
+// cmdlet again ("Get-X: Get-X: HTTP 403" in every report): it reads
+// "HTTP 403: ...", or "<address>: HTTP 403: ..." for a per-recipient call.
+func TestRecordedErrorsNameTheCmdletOnce(t *testing.T) {
+	w := newWorld(t, identity.Options{}, simexchange.Options{})
+	w.faults.Add(fault.Rule{Endpoint: "exchange:Get-TransportRule", Kind: fault.Forbidden})
+	w.faults.Add(fault.Rule{Endpoint: "exchange:Get-InboxRule", Kind: fault.Forbidden})
+	c, _ := w.smtpClient(nil)
+	p := collectors.NewPartial(nil)
+	ctx := context.Background()
+	c.CollectTenantWide(ctx, p, tailspin)
+	c.CollectWants(ctx, p, collectors.Wants{InboxRules: []string{"support@tailspintoys.com"}})
+	if got := errorSources(p); !slices.Equal(got, []string{"Get-InboxRule", "Get-TransportRule"}) {
+		t.Fatalf("errors = %v", p.Errors())
+	}
+	for source, prefix := range map[string]string{
+		"Get-TransportRule": "HTTP 403: ",
+		"Get-InboxRule":     "support@tailspintoys.com: HTTP 403: ",
+	} {
+		msg := errorFor(p, source)
+		if !strings.HasPrefix(msg, prefix) || strings.Contains(msg, source+":") {
+			t.Errorf("%s: message %q, want it to start %q and not repeat the cmdlet", source, msg, prefix)
+		}
+	}
+	// Invoke's own error still names the cmdlet: it stands alone.
+	_, err := c.Invoke(ctx, "Get-TransportRule", nil)
+	var xe *exchange.Error
+	if !errors.As(err, &xe) || !strings.HasPrefix(err.Error(), "Get-TransportRule: HTTP 403: ") {
+		t.Errorf("Invoke error = %v", err)
 	}
 }

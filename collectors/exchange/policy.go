@@ -69,7 +69,7 @@ func (p *countingPolicy) Do(req *policy.Request) (*http.Response, error) {
 // a throttled tenant gives up in minutes instead of retrying every cmdlet to
 // the full count.
 type budget struct {
-	limit time.Duration // <0: unlimited
+	limit time.Duration // <0: no retries
 	spent atomic.Int64  // nanoseconds
 }
 
@@ -78,7 +78,7 @@ func (b *budget) spend(d time.Duration) { b.spent.Add(int64(d)) }
 // allows reports whether another wait of at least d fits in the budget.
 func (b *budget) allows(d time.Duration) bool {
 	if b.limit < 0 {
-		return true
+		return false
 	}
 	return time.Duration(b.spent.Load())+d <= b.limit
 }

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +16,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/ticketguard/ticketguard/internal/config"
+	"github.com/ticketguard/ticketguard/internal/credential"
 )
 
 // tokenServer is a minimal Entra ID token endpoint for the client-credential
@@ -29,6 +33,14 @@ type tokenServer struct {
 	issued  map[string][2]string // access token -> tenant id, audience
 	minted  []string
 	refused int
+
+	// tokenQuery is appended to the token endpoint the discovery document
+	// names (Entra adds ?slice= or dc= hints in some clouds).
+	tokenQuery string
+	// refuseAudience, when set, is an API the apps are not consented to:
+	// a token for it is refused as Entra does (AADSTS500011), with the
+	// trace and correlation fields Entra adds.
+	refuseAudience string
 }
 
 func newTokenServer(t *testing.T) *tokenServer {
@@ -36,8 +48,11 @@ func newTokenServer(t *testing.T) *tokenServer {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		base := "https://" + r.Host + "/" + r.PathValue("tenant")
+		ts.mu.Lock()
+		query := ts.tokenQuery
+		ts.mu.Unlock()
 		writeTestJSON(w, http.StatusOK, map[string]any{
-			"token_endpoint":         base + "/oauth2/v2.0/token",
+			"token_endpoint":         base + "/oauth2/v2.0/token" + query,
 			"authorization_endpoint": base + "/oauth2/v2.0/authorize",
 			"issuer":                 base + "/v2.0",
 		})
@@ -77,6 +92,20 @@ func (ts *tokenServer) token(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(s, "/.default") {
 			audience = strings.TrimSuffix(s, "/.default")
 		}
+	}
+	if ts.refuseAudience != "" && audience == ts.refuseAudience {
+		writeTestJSON(w, http.StatusBadRequest, map[string]any{
+			"error": "invalid_resource",
+			"error_description": "AADSTS500011: The resource principal named " + audience + " was not found in the tenant named Acme. " +
+				"This can happen if the application has not been installed by the administrator of the tenant.\r\n" +
+				"Trace ID: trace-5e1f-DoNotShow\r\nCorrelation ID: corr-77a0-DoNotShow\r\nTimestamp: 2026-11-27 06:00:00Z",
+			"error_codes":    []int{500011},
+			"timestamp":      "2026-11-27 06:00:00Z",
+			"trace_id":       "trace-5e1f-DoNotShow",
+			"correlation_id": "corr-77a0-DoNotShow",
+			"error_uri":      "https://login.example/error?code=500011",
+		})
+		return
 	}
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
@@ -135,4 +164,70 @@ func writeTestJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// When the app may sign in (the Exchange token is issued) but not for Graph,
+// every Graph collection records the sign-in failure in the readable form
+// internal/credential gives it: Entra's error code, the first line of its
+// description and a hint; never the token endpoint, its query, or the other
+// fields of Entra's answer (trace and correlation ids, timestamps, links).
+func TestGraphSignInRefusedIsReadable(t *testing.T) {
+	const envSecret = "TICKETGUARD_TEST_GRAPH_SECRET"
+	t.Setenv(envSecret, acmeSecret)
+	e := newEnv(t, 0, acme())
+	e.tokens.mu.Lock()
+	e.tokens.refuseAudience = "https://graph.microsoft.com"
+	e.tokens.tokenQuery = "?slice=ests-QueryDoNotShow"
+	e.tokens.mu.Unlock()
+
+	configured, err := credential.New(context.Background(),
+		config.Tenant{Name: "acme", TenantID: acmeTenant, ClientID: acmeClient, ClientSecret: &config.Secret{Env: envSecret}},
+		config.Endpoints{Login: e.tokens.srv.URL}, e.tokens.srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	forbidden := []string{"oauth2", "/token", "QueryDoNotShow", "trace-5e1f", "corr-77a0", "Trace ID", "error_uri", "login.example",
+		"timestamp", "RESPONSE", "{", "\n", acmeSecret}
+	for _, tc := range []struct {
+		name string
+		cred azcore.TokenCredential
+		want []string
+	}{
+		// As ticketguard runs: the credential is internal/credential's.
+		{"configured credential", configured, []string{
+			"sign-in to tenant acme (tenant ID " + acmeTenant + ", app " + acmeClient + ", client secret env:" + envSecret + ")",
+			"for https://graph.microsoft.com/.default failed: HTTP 400 invalid_resource: AADSTS500011: The resource principal named https://graph.microsoft.com was not found",
+			"(the resource is not consented in this tenant: grant admin consent to the app's API permissions)",
+		}},
+		// A bare azidentity credential: the same facts, no hint.
+		{"azidentity credential", e.tokens.credential(t, acmeTenant, acmeClient, acmeSecret), []string{
+			"sign-in failed: HTTP 400 invalid_resource: AADSTS500011: The resource principal named https://graph.microsoft.com was not found",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The app itself signs in: only the Graph token is refused.
+			if _, err := tc.cred.GetToken(ctx(t), policy.TokenRequestOptions{Scopes: []string{"https://outlook.office365.com/.default"}}); err != nil {
+				t.Fatalf("Exchange token: %v", err)
+			}
+			r := e.client(t, acmeTenant, acmeClient, acmeSecret, func(o *Options) { o.Credential = tc.cred })
+			r.c.CollectContacts(ctx(t), r.p)
+			r.c.CollectMessageRules(ctx(t), r.p, []string{"support@acme.com"})
+			errs := r.p.Errors()
+			if len(errs) != 2 {
+				t.Fatalf("errors: %v", errs)
+			}
+			for _, se := range errs {
+				for _, w := range tc.want {
+					if !strings.Contains(se.Message, w) {
+						t.Errorf("%s: %q\nlacks %q", se.Source, se.Message, w)
+					}
+				}
+				for _, f := range forbidden {
+					if strings.Contains(se.Message, f) {
+						t.Errorf("%s: %q\ncarries %q", se.Source, se.Message, f)
+					}
+				}
+			}
+		})
+	}
 }

@@ -2,13 +2,17 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+
+	"github.com/ticketguard/ticketguard/internal/credential"
 )
 
 // requestError is a failed Graph request, described from the pieces of the
@@ -70,6 +74,7 @@ func describe(what string, err error) error {
 	var odata *odataerrors.ODataError
 	var api abstractions.ApiErrorable
 	var auth *azidentity.AuthenticationFailedError
+	var signIn *credential.SignInError
 	switch {
 	case errors.As(err, &odata):
 		e.status = odata.GetStatusCode()
@@ -83,10 +88,12 @@ func describe(what string, err error) error {
 	case errors.As(err, &api):
 		e.status = api.GetStatusCode()
 		e.message = "the answer carried no Graph error"
+	case errors.As(err, &signIn):
+		// The credential ticketguard builds (internal/credential) already
+		// says which tenant and app, what Entra answered and what to do.
+		e.message = signIn.Error()
 	case errors.As(err, &auth):
-		// azidentity's text names the token endpoint and quotes its answer
-		// (never the secret or assertion); the partial redacts anyway.
-		e.message = "sign-in failed: " + compactAuthError(auth.Error())
+		e.message = "sign-in failed: " + authFailure(auth)
 	case errors.Is(err, context.DeadlineExceeded):
 		e.message = "timed out"
 	case errors.Is(err, context.Canceled):
@@ -98,19 +105,41 @@ func describe(what string, err error) error {
 	return e
 }
 
-// compactAuthError folds azidentity's multi-line report (request line,
-// response status, the token endpoint's JSON error, a troubleshooting link)
-// into one line, dropping its rulers.
-func compactAuthError(s string) string {
-	var parts []string
-	for _, line := range strings.Split(s, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.Trim(line, "-") == "" {
-			continue
-		}
-		parts = append(parts, line)
+// authFailure describes a token request Entra refused, for a credential
+// that is not internal/credential's (whose SignInError does this with
+// hints): the status and, of Entra's JSON answer, only error and the first
+// line of error_description (the later lines are trace and correlation
+// ids). azidentity's own text dumps the token endpoint and the whole answer.
+func authFailure(auth *azidentity.AuthenticationFailedError) string {
+	if auth.RawResponse == nil {
+		// No answer (a network failure, a bad certificate): azidentity's
+		// text is its own message and a link for developers.
+		msg, _, _ := strings.Cut(auth.Error(), " To troubleshoot, visit")
+		return oneLine(msg)
 	}
-	return oneLine(strings.Join(parts, " "))
+	out := fmt.Sprintf("HTTP %d", auth.RawResponse.StatusCode)
+	body, err := runtime.Payload(auth.RawResponse)
+	if err != nil {
+		return out
+	}
+	var answer struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+		Codes       []int  `json:"error_codes"`
+	}
+	if json.Unmarshal(body, &answer) != nil {
+		return out // not Entra's JSON: a proxy's page says nothing useful
+	}
+	if answer.Error != "" {
+		out += " " + oneLine(answer.Error)
+	}
+	first, _, _ := strings.Cut(answer.Description, "\n")
+	if first = oneLine(first); first != "" {
+		out += ": " + first
+	} else if len(answer.Codes) > 0 {
+		out += fmt.Sprintf(" (AADSTS%d)", answer.Codes[0])
+	}
+	return out
 }
 
 func deref(s *string) string {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	abstractions "github.com/microsoft/kiota-abstractions-go"
+	kauth "github.com/microsoft/kiota-abstractions-go/authentication"
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
@@ -95,12 +96,50 @@ type Client struct {
 	now         func() time.Time
 }
 
-// registerIteratorErrors makes the page iterator parse error bodies of next
-// pages as ODataError, like the first page's request builders do. The
-// registry is global to the SDK, hence once per process.
-var registerIteratorErrors sync.Once
+// sdkSetup is the SDK's process-wide state, set once: see setUpSDK.
+var sdkSetup sync.Once
 
-// New builds a client. It does not contact Graph.
+// setUpSDK does, once per process, what msgraph-sdk-go's constructor
+// (NewGraphServiceClient, through NewGraphBaseServiceClient) does to
+// package-level state on every call:
+//   - registers the JSON, text, form and multipart factories in kiota's
+//     serialization.DefaultSerializationWriterFactoryInstance and
+//     DefaultParseNodeFactoryInstance (under the registries' lock, but
+//     GetRootParseNode reads the map without it);
+//   - wraps those factories in backing-store proxies
+//     (EnableBackingStoreFor*Factory) and assigns
+//     store.BackingStoreFactoryInstance, unconditionally and without a lock
+//     (kiota-http-go NetHttpRequestAdapter.EnableBackingStore). Every model
+//     the SDK parses reads that variable (models.NewEntity), so calling the
+//     constructor while another client parses a response is a data race.
+//
+// It also makes the page iterator parse error bodies of next pages as
+// ODataError, like the first page's request builders do (another
+// process-wide registry). The constructor runs here once, on an adapter
+// that never sends anything; New builds its clients without it.
+func setUpSDK() {
+	sdkSetup.Do(func() {
+		adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
+			&kauth.AnonymousAuthenticationProvider{}, nil, nil, &http.Client{})
+		if err == nil { // it fails only on a nil authentication provider
+			_ = msgraphsdk.NewGraphServiceClient(adapter)
+		}
+		_ = msgraphgocore.RegisterError(msgraphgocore.PageIteratorErrorRegistryKey, errorMapping)
+	})
+}
+
+// newServiceClient is msgraphsdk.NewGraphServiceClient without the
+// package-level writes (setUpSDK has made them): the request builder root
+// on the adapter, its base URL as the "baseurl" path parameter.
+func newServiceClient(adapter abstractions.RequestAdapter) *msgraphsdk.GraphServiceClient {
+	return &msgraphsdk.GraphServiceClient{GraphBaseServiceClient: msgraphsdk.GraphBaseServiceClient{
+		BaseRequestBuilder: *abstractions.NewBaseRequestBuilder(adapter, "{+baseurl}", map[string]string{"baseurl": adapter.GetBaseUrl()}),
+	}}
+}
+
+// New builds a client. It does not contact Graph, and it is safe to call
+// while other clients collect: the SDK's process-wide setup is done once
+// (setUpSDK), never again.
 func New(opts Options) (*Client, error) {
 	if opts.Credential == nil {
 		return nil, errors.New("graph: Options.Credential is required")
@@ -123,12 +162,10 @@ func New(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("graph: %w", err)
 	}
 	adapter.SetBaseUrl(base)
-	registerIteratorErrors.Do(func() {
-		_ = msgraphgocore.RegisterError(msgraphgocore.PageIteratorErrorRegistryKey, errorMapping)
-	})
+	setUpSDK()
 
 	c := &Client{
-		client:      msgraphsdk.NewGraphServiceClient(adapter),
+		client:      newServiceClient(adapter),
 		adapter:     adapter,
 		onStep:      opts.OnStep,
 		concurrency: opts.Concurrency,

@@ -356,7 +356,17 @@ func groupMembers(q *query) ([]map[string]any, *exoErr) {
 
 // inboxRules answers Get-InboxRule -Mailbox M [-Identity rule]. Run as an
 // application, the cmdlet needs the mailbox named.
+//
+// A mailbox the fixture's Get-InboxRule map leaves out has no rules. A
+// fixture with no Get-InboxRule at all (absent, or null: "not collected")
+// answers 403 as for a role that does not grant the cmdlet (Global Reader
+// does not), whatever StrictFixtures says: an empty answer would let a
+// check pass on rules nobody provided. The Graph simulator answers its
+// messageRules the same way (500 when it has neither data).
 func inboxRules(q *query) ([]map[string]any, *exoErr) {
+	if v, present := q.t.Exchange["Get-InboxRule"]; !present || v == nil {
+		return nil, denied("Get-InboxRule")
+	}
 	mbx, ok := q.str("Mailbox")
 	ruleID, hasRule := q.str("Identity")
 	if !ok && hasRule {

@@ -77,7 +77,8 @@ type Options struct {
 	// fixture fail with 403 (as for a role that does not grant it), so a
 	// snapshot with an uncollected cmdlet replays as uncollected. Otherwise an
 	// absent key answers an empty result, as a real tenant with no such
-	// objects does.
+	// objects does, except Get-InboxRule: without it (or with null) the
+	// fixture says nothing about inbox rules, and it answers 403 either way.
 	StrictFixtures bool
 }
 

@@ -472,3 +472,57 @@ func TestStrictFixtures(t *testing.T) {
 		t.Errorf("strict, present cmdlet: %d", r.status)
 	}
 }
+
+// inboxTenant is a two-mailbox tenant whose only inbox rule is support's.
+// inbox is its Get-InboxRule value: "absent" leaves the key out.
+func inboxTenant(name string, inbox any, graph map[string]any) *fixture.Tenant {
+	mbx := func(alias string) map[string]any {
+		addr := alias + "@fabrikam.example"
+		return map[string]any{"Name": alias, "Alias": alias, "DisplayName": alias, "PrimarySmtpAddress": addr,
+			"EmailAddresses": []any{"SMTP:" + addr}, "RecipientTypeDetails": "SharedMailbox",
+			"ExternalDirectoryObjectId": fixture.NameGUID("mailbox", name+alias)}
+	}
+	ex := map[string]any{"Get-Mailbox": []any{mbx("support"), mbx("helpdesk")}}
+	if inbox != "absent" {
+		ex["Get-InboxRule"] = inbox
+	}
+	return &fixture.Tenant{Name: name, TenantID: fixture.NameGUID("tenant", name), Exchange: ex, Graph: graph}
+}
+
+// A mailbox the Get-InboxRule map leaves out has no rules, as in the Graph
+// simulator; a fixture with no inbox rules at all (no Get-InboxRule, or
+// null, which a snapshot writes for "not collected") answers 403, a
+// missing role, even without StrictFixtures: an empty answer would let a
+// check pass on rules nobody provided. The Graph simulator answers 500.
+func TestInboxRulesMissingFromTheFixture(t *testing.T) {
+	rules := map[string]any{"support@fabrikam.example": []any{map[string]any{"Name": "to Atera", "RuleIdentity": 1, "Enabled": true}}}
+	graphRules := map[string]any{"messageRules": map[string]any{"support@fabrikam.example": []any{}}}
+	set, err := fixture.NewSet(
+		inboxTenant("listed", rules, nil),
+		inboxTenant("absent", "absent", nil),
+		inboxTenant("null", nil, nil),
+		inboxTenant("graph-only", "absent", graphRules),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []exchange.Options{{}, {StrictFixtures: true}} {
+		s := newSim(t, set, opts)
+		id := func(name string) string { tn, _ := set.ByName(name); return tn.TenantID }
+		ask := func(tenant, mailbox string) reply {
+			return s.call(t, "", id(tenant), "Get-InboxRule", map[string]any{"Mailbox": mailbox}, nil)
+		}
+		if got := values(t, ask("listed", "support@fabrikam.example")); len(got) != 1 {
+			t.Errorf("strict=%v: support's rules = %v", opts.StrictFixtures, got)
+		}
+		if r := ask("listed", "helpdesk@fabrikam.example"); r.status != 200 || len(values(t, r)) != 0 {
+			t.Errorf("strict=%v: a mailbox the map leaves out: %d %s", opts.StrictFixtures, r.status, r.raw)
+		}
+		for _, tenant := range []string{"absent", "null", "graph-only"} {
+			r := ask(tenant, "support@fabrikam.example")
+			if r.status != 403 || !strings.Contains(detailsMessage(t, r), "has no Get-InboxRule data") {
+				t.Errorf("strict=%v, %s: %d %s", opts.StrictFixtures, tenant, r.status, r.raw)
+			}
+		}
+	}
+}

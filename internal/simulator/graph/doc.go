@@ -58,6 +58,12 @@
 //	"messageTraces": [exchangeMessageTrace, ...]  (or the snapshot form {"items": [...]})
 //	"messageTraceDetails": {"<trace id>": [exchangeMessageTraceDetail, ...]}
 //
+// A trace item may carry its own "details" ([exchangeMessageTraceDetail]), as
+// a ticketguard snapshot stores them: getDetailsByRecipient serves those
+// (an empty list included), else messageTraceDetails[<trace id>], else
+// none. The list of traces never shows "details": exchangeMessageTrace has
+// no such property (the collector attaches them itself).
+//
 // Otherwise the data is derived from the tenant's Exchange fixture, so every
 // snapshot in testdata/tenants is servable:
 //
@@ -82,7 +88,8 @@
 //	                 with that LegacyExchangeDN (or X500 proxy); a bare address as it
 //	                 is; anything unresolved keeps the text as the address, as Graph
 //	                 shows a recipient it cannot resolve.
-//	               A mailbox (Get-Mailbox) without an entry has no rules ([]).
+//	               A mailbox (Get-Mailbox) without an entry has no rules ([]),
+//	               as when graph.messageRules leaves it out.
 //	contacts       from Get-MailContact: id = ExternalDirectoryObjectId (else Guid),
 //	                 displayName, mail = ExternalEmailAddress without "SMTP:",
 //	                 mailNickname = Alias, proxyAddresses = EmailAddresses, the rest
@@ -103,6 +110,15 @@
 //	               and no details.
 //
 // When neither the Graph key nor the Exchange cmdlet it derives from is in
-// the fixture, the endpoint answers 500: the fixture says nothing about that
-// data, and an empty answer would let a check pass on data nobody provided.
+// the fixture (a null value counts as absent, as in a snapshot), the
+// endpoint answers 500: the fixture says nothing about that data, and an
+// empty answer would let a check pass on data nobody provided.
+//
+// Inbox rules read the same from both simulators: a mailbox the fixture's
+// Get-InboxRule (or graph.messageRules) map leaves out has no rules, here
+// and in the Exchange simulator's Get-InboxRule; with neither map, this
+// endpoint answers 500 and Get-InboxRule 403 (a role that does not grant
+// the cmdlet). Get-InboxRule answers 403 whenever the fixture has no
+// Get-InboxRule, even if graph.messageRules is served here: that is a
+// tenant whose app holds Global Reader, which may not run the cmdlet.
 package graph

@@ -45,11 +45,7 @@ func newEnv(t *testing.T, pageSize int, tenants ...*fixture.Tenant) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Several testdata snapshots share a tenant id (variants of one
-		// tenant); a Set needs them distinct.
-		for _, ten := range loaded {
-			ten.TenantID = stableID("tenant:" + ten.Name)
-		}
+		// LoadDir gives variants of one tenant ids of their own.
 		tenants = loaded
 	}
 	set, err := fixture.NewSet(tenants...)
@@ -515,5 +511,116 @@ func TestRouting(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+tid)
 	if status, _, _ := e.do(t, req); status != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE: %d", status)
+	}
+}
+
+// inboxTenant is a two-mailbox tenant whose only inbox rule is support's.
+// inbox is its Get-InboxRule value: "absent" leaves the key out.
+func inboxTenant(name string, inbox any, graph map[string]any) *fixture.Tenant {
+	mbx := func(alias string) map[string]any {
+		addr := alias + "@fabrikam.example"
+		return map[string]any{"Name": alias, "Alias": alias, "DisplayName": alias, "PrimarySmtpAddress": addr,
+			"EmailAddresses": []any{"SMTP:" + addr}, "RecipientTypeDetails": "SharedMailbox",
+			"ExternalDirectoryObjectId": fixture.NameGUID("mailbox", name+alias)}
+	}
+	ex := map[string]any{"Get-Mailbox": []any{mbx("support"), mbx("helpdesk")}}
+	if inbox != "absent" {
+		ex["Get-InboxRule"] = inbox
+	}
+	return &fixture.Tenant{Name: name, TenantID: fixture.NameGUID("tenant", name), Exchange: ex, Graph: graph}
+}
+
+// The Exchange simulator's Get-InboxRule and this messageRules agree: a
+// mailbox the fixture's rules leave out has none; a fixture with no inbox
+// rules at all (neither Get-InboxRule nor graph.messageRules) is an error
+// (here 500, there 403), never an empty list.
+func TestMessageRulesMissingFromTheFixture(t *testing.T) {
+	rules := map[string]any{"support@fabrikam.example": []any{map[string]any{"Name": "to Atera", "RuleIdentity": 1, "Enabled": true}}}
+	graphRules := map[string]any{"messageRules": map[string]any{"support@fabrikam.example": []any{}}}
+	e := newEnv(t, 0,
+		inboxTenant("listed", rules, nil),
+		inboxTenant("absent", "absent", nil),
+		inboxTenant("null", nil, nil),
+		inboxTenant("graph-only", "absent", graphRules),
+	)
+	path := func(mbx string) string { return "/users/" + mbx + "/mailFolders/inbox/messageRules" }
+	if got, _ := e.all(t, e.tenantID(t, "listed"), path("support@fabrikam.example")); len(got) != 1 {
+		t.Errorf("support's rules: %v", got)
+	}
+	for _, tenant := range []string{"listed", "graph-only"} {
+		status, _, body := e.get(t, e.tenantID(t, tenant), path("helpdesk@fabrikam.example"))
+		if list, _ := body["value"].([]any); status != http.StatusOK || list == nil || len(list) != 0 {
+			t.Errorf("%s: a mailbox the fixture leaves out: %d %v", tenant, status, body)
+		}
+	}
+	for _, tenant := range []string{"absent", "null"} {
+		status, _, body := e.get(t, e.tenantID(t, tenant), path("support@fabrikam.example"))
+		if status != http.StatusInternalServerError || errorCode(t, body) != "generalException" {
+			t.Errorf("%s: no inbox rules at all: %d %v", tenant, status, body)
+		}
+	}
+	status, _, body := e.get(t, e.tenantID(t, "listed"), path("ghost@fabrikam.example"))
+	if status != http.StatusNotFound || errorCode(t, body) != "ErrorInvalidUser" {
+		t.Errorf("unknown mailbox: %d %v", status, body)
+	}
+}
+
+// A trace item may carry its own details, as a ticketguard snapshot stores
+// them (graph.messageTraces.items[].details): getDetailsByRecipient serves
+// them, and the list does not (exchangeMessageTrace has no such property).
+// graph.messageTraceDetails[<id>] is the fallback for items without them.
+func TestMessageTraceDetailsFromTheItems(t *testing.T) {
+	detail := func(id, event, text string) map[string]any {
+		return map[string]any{"id": id, "messageId": "<" + id + "@x.com>", "dateTime": "2026-11-27T01:00:01Z", "event": event, "action": "", "description": text, "data": nil}
+	}
+	item := func(id, status string, details ...any) map[string]any {
+		it := map[string]any{"id": id, "senderAddress": "a@x.com", "recipientAddress": "acme@ticketing.atera.com",
+			"receivedDateTime": "2026-11-27T01:00:00Z", "subject": "Help", "status": status, "size": 1200}
+		if details != nil {
+			it["details"] = details
+		}
+		return it
+	}
+	ten := &fixture.Tenant{
+		Name: "snapshot-traces", TenantID: "33333333-3333-3333-3333-333333333333",
+		Graph: map[string]any{
+			// The snapshot form.
+			"messageTraces": map[string]any{"recipient": "acme@ticketing.atera.com", "items": []any{
+				item("s1", "failed", detail("s1", "Fail", "Reason: [{LED=550 5.7.520 Access denied}]")),
+				item("s2", "failed"),
+				func() map[string]any { it := item("s3", "delivered"); it["details"] = []any{}; return it }(),
+			}},
+			"messageTraceDetails": map[string]any{
+				"s1": []any{detail("s1", "Receive", "not this one")},
+				"s2": []any{detail("s2", "Fail", "from the fallback map")},
+				"s3": []any{detail("s3", "Receive", "not this one either")},
+			},
+		},
+	}
+	e := newEnv(t, 0, ten)
+	items, _ := e.all(t, ten.TenantID, "/admin/exchange/tracing/messageTraces")
+	if len(items) != 3 {
+		t.Fatalf("items: %v", items)
+	}
+	for _, it := range items {
+		if _, ok := it["details"]; ok {
+			t.Errorf("a listed trace carries details: %v", it)
+		}
+	}
+	if _, has := objects(asMap(ten.Graph["messageTraces"])["items"])[0]["details"]; !has {
+		t.Error("listing changed the fixture")
+	}
+	details := func(id string) []map[string]any {
+		got, _ := e.all(t, ten.TenantID, "/admin/exchange/tracing/messageTraces/"+id+"/getDetailsByRecipient(recipientAddress='acme@ticketing.atera.com')")
+		return got
+	}
+	if got := details("s1"); len(got) != 1 || !strings.Contains(str(got[0]["description"]), "5.7.520") {
+		t.Errorf("s1, from its own details: %v", got)
+	}
+	if got := details("s2"); len(got) != 1 || got[0]["description"] != "from the fallback map" {
+		t.Errorf("s2, from messageTraceDetails: %v", got)
+	}
+	if got := details("s3"); len(got) != 0 {
+		t.Errorf("s3 says it has none: %v", got)
 	}
 }

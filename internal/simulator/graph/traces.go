@@ -32,7 +32,7 @@ func (h *Handler) listMessageTraces(w http.ResponseWriter, r *http.Request, t *f
 	items := make([]map[string]any, 0, len(all))
 	for _, it := range all {
 		if match(it) {
-			items = append(items, it)
+			items = append(items, withoutDetails(it))
 		}
 	}
 	// Newest first, as the service lists them.
@@ -57,6 +57,23 @@ func messageTraces(t *fixture.Tenant) []map[string]any {
 	return objects(v)
 }
 
+// withoutDetails is a trace item as the list serves it: a snapshot's items
+// carry their "details" (the collector attaches them), which
+// exchangeMessageTrace does not have; getDetailsByRecipient serves them.
+// The fixture's map is not changed.
+func withoutDetails(it map[string]any) map[string]any {
+	if _, ok := it["details"]; !ok {
+		return it
+	}
+	out := make(map[string]any, len(it)-1)
+	for k, v := range it {
+		if k != "details" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // detailsFunction parses the function segment
 // getDetailsByRecipient(recipientAddress='a@b') and returns the address.
 func detailsFunction(seg string) (string, bool) {
@@ -77,17 +94,22 @@ func detailsFunction(seg string) (string, bool) {
 
 // listTraceDetails serves exchangeMessageTrace: getDetailsByRecipient, the
 // events of one message for one recipient (where a bounce's reason is).
-// Details come from graph.messageTraceDetails[<trace id>]; a trace without
-// an entry has none.
+// Details come from the trace item's own "details" (a snapshot's form),
+// else graph.messageTraceDetails[<trace id>]; a trace with neither has none.
 func (h *Handler) listTraceDetails(w http.ResponseWriter, r *http.Request, t *fixture.Tenant, q *query, traceID, recipient string) {
 	var items []map[string]any
 	found := false
 	h.tenants.Read(t, func(t *fixture.Tenant) {
+		var own any
 		for _, it := range messageTraces(t) {
 			if strings.EqualFold(str(it["id"]), traceID) && strings.EqualFold(str(it["recipientAddress"]), recipient) {
-				found = true
+				found, own = true, it["details"]
 				break
 			}
+		}
+		if own != nil {
+			items = objects(own)
+			return
 		}
 		if m, ok := graphMap(t, "messageTraceDetails"); ok {
 			for k, v := range m {
