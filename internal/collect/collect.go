@@ -332,10 +332,7 @@ func (r *runner) prepare(ctx context.Context, t config.Tenant) (tr *tenantRun) {
 	}
 	tr.cred = recordingCredential{inner: cred, red: tr.red}
 	limit := r.cfg.Collect.PerTenantRequests
-	budget := r.cfg.Collect.RetryBudget
-	if budget <= 0 {
-		budget = -1 // configured 0: no retries; the collectors read 0 as their default
-	}
+	budget := retryBudget(r.cfg.Collect.RetryBudget)
 	tr.ex, err = exchange.New(exchange.Options{
 		Endpoint: r.cfg.Endpoints.Exchange, TenantID: t.TenantID, Credential: tr.cred, HTTPClient: r.hc,
 		RetryBudget: budget, Concurrency: limit, Stats: tr.stats, OnCmdlet: tr.step,
@@ -542,11 +539,21 @@ func (tr *tenantRun) failed(source string) bool {
 	return false
 }
 
+// retryBudget maps collect.retry_budget to the collectors' option: a
+// configured 0 means no retries, which the collectors spell as a negative
+// budget (their 0 means "use the default").
+func retryBudget(configured time.Duration) time.Duration {
+	if configured <= 0 {
+		return -1
+	}
+	return configured
+}
+
 func (tr *tenantRun) collectAtera(ctx context.Context) {
 	tr.step("Atera tickets")
 	c, err := atera.New(atera.Options{
 		BaseURL: tr.cfg.Endpoints.Atera, APIKey: tr.ateraKey, HTTPClient: tr.hc, Stats: tr.stats,
-		RetryBudget: tr.cfg.Collect.RetryBudget,
+		RetryBudget: retryBudget(tr.cfg.Collect.RetryBudget),
 	})
 	if err != nil {
 		tr.p.AddError(atera.Source, err)
