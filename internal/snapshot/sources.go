@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"github.com/ticketguard/ticketguard/internal/suggest"
+
 	"fmt"
 	"regexp"
 	"slices"
@@ -55,7 +57,7 @@ func suggestSource(s string) string {
 			return "graph:" + g
 		}
 	}
-	return closest(s, slices.Concat(fixedSources, knownCmdlets(), graph))
+	return suggest.Closest(s, slices.Concat(fixedSources, knownCmdlets(), graph))
 }
 
 // cmdletIn returns the known cmdlet whose name s contains, with or without

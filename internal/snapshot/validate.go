@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ticketguard/ticketguard/internal/suggest"
 	"slices"
 	"sort"
 	"strings"
@@ -332,7 +333,7 @@ func unknownKey(parent []string, key string) (problem, hint string) {
 		}
 		known = []string{"server", "port", "ssl", "username"}
 	case "exchange":
-		s := closest(key, knownCmdlets())
+		s := suggest.Closest(key, knownCmdlets())
 		if s == "" {
 			s = cmdletIn(key) // "MailContact", "Get-Mailbox -ResultSize Unlimited"
 		}
@@ -341,45 +342,11 @@ func unknownKey(parent []string, key string) (problem, hint string) {
 		}
 		return "unknown key", "keys under exchange are Exchange cmdlet names such as Get-Mailbox"
 	}
-	if s := closest(key, known); s != "" {
+	if s := suggest.Closest(key, known); s != "" {
 		return "unknown key", fmt.Sprintf("did you mean %q?", s)
 	}
 	if len(known) > 0 {
 		return "unknown key", "known keys: " + strings.Join(known, ", ")
 	}
 	return "unknown key", ""
-}
-
-// closest returns the candidate nearest to s (case-insensitive edit distance
-// of at most a third of its length), or "".
-func closest(s string, candidates []string) string {
-	best, bestD := "", len(s)/3+1
-	ls := strings.ToLower(s)
-	for _, c := range candidates {
-		if d := editDistance(ls, strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

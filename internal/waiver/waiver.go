@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/ticketguard/ticketguard/internal/suggest"
 	"os"
 	"reflect"
 	"regexp"
@@ -248,7 +249,7 @@ func unknownCheckHint(id string, ids []string) string {
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
 	hint := "known checks: " + strings.Join(sorted, ", ")
-	if c := closest(id, sorted); c != "" {
+	if c := suggest.Closest(id, sorted); c != "" {
 		hint = fmt.Sprintf("did you mean %q? %s", c, hint)
 	}
 	return hint
@@ -291,7 +292,7 @@ func yamlError(name string, data []byte, body ast.Node, err error) *Error {
 			break
 		}
 		e.Hint = "fields: " + strings.Join(entryFields, ", ")
-		if c := closest(tk.Value, entryFields); c != "" {
+		if c := suggest.Closest(tk.Value, entryFields); c != "" {
 			e.Hint = fmt.Sprintf("did you mean %q? %s", c, e.Hint)
 		}
 	case errors.As(err, &typeErr):
@@ -436,36 +437,4 @@ func line(n ast.Node) int {
 		return 0
 	}
 	return n.GetToken().Position.Line
-}
-
-// closest returns the candidate within a small edit distance of s, or "".
-func closest(s string, candidates []string) string {
-	best, bestD := "", len(s)/3+1
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
