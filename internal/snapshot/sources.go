@@ -1,12 +1,12 @@
 package snapshot
 
 import (
-	"github.com/ticketguard/ticketguard/internal/suggest"
-
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/ticketguard/ticketguard/internal/suggest"
 )
 
 // Source names in `errors[].source`. The Rego library (lib.snap.errored)

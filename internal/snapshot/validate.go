@@ -14,6 +14,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"github.com/ticketguard/ticketguard/internal/suggest"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )

@@ -23,6 +23,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+	"github.com/ticketguard/ticketguard/internal/suggest"
 )
 
 // DateLayout is the format of `expires`.
