@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ticketguard/ticketguard/internal/suggest"
 	"slices"
 	"sort"
 	"strings"

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/ticketguard/ticketguard/internal/suggest"
 	"os"
 	"reflect"
 	"regexp"
