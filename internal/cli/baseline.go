@@ -75,19 +75,11 @@ func runBaselineApprove(cmd *cobra.Command, name string, runID int64, by string)
 	if err := checkRunID(cmd, runID); err != nil {
 		return err
 	}
-	path, err := storePath(cmd)
-	if err != nil {
-		return err
-	}
-	st, err := openStoreForReading(ctx, path)
+	st, path, tenant, err := openTenantHistory(cmd, name)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tenant, err := resolveTenant(ctx, st, path, name)
-	if err != nil {
-		return err
-	}
 
 	var run store.Run
 	if runID != 0 {
@@ -187,19 +179,11 @@ unknown tenant or no store.`,
 
 func runBaselineShow(cmd *cobra.Command, name string) error {
 	ctx := cmd.Context()
-	path, err := storePath(cmd)
-	if err != nil {
-		return err
-	}
-	st, err := openStoreForReading(ctx, path)
+	st, _, tenant, err := openTenantHistory(cmd, name)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tenant, err := resolveTenant(ctx, st, path, name)
-	if err != nil {
-		return err
-	}
 	id, ok, err := st.Baseline(ctx, tenant)
 	if err != nil {
 		return storeError(ctx, err)

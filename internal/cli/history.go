@@ -98,19 +98,11 @@ func runHistory(cmd *cobra.Command, name string, limit int, format string) error
 	if limit < 0 {
 		return usageErrorf(cmd, "--limit %d: want a number of runs, or 0 for all", limit)
 	}
-	path, err := storePath(cmd)
-	if err != nil {
-		return err
-	}
-	st, err := openStoreForReading(ctx, path)
+	st, path, tenant, err := openTenantHistory(cmd, name)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tenant, err := resolveTenant(ctx, st, path, name)
-	if err != nil {
-		return err
-	}
 
 	h, err := readHistory(ctx, st, path, tenant, limit)
 	if err != nil {

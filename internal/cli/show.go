@@ -92,19 +92,11 @@ func runShow(cmd *cobra.Command, o *showOptions, name string) error {
 		}
 	}
 
-	path, err := storePath(cmd)
-	if err != nil {
-		return err
-	}
-	st, err := openStoreForReading(ctx, path)
+	st, path, tenant, err := openTenantHistory(cmd, name)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tenant, err := resolveTenant(ctx, st, path, name)
-	if err != nil {
-		return err
-	}
 	run, err := tenantRun(ctx, st, path, tenant, o.run)
 	if err != nil {
 		return err

@@ -72,6 +72,23 @@ func openStoreForReading(ctx context.Context, path string) (*store.Store, error)
 	return st, nil
 }
 
+// openTenantHistory opens the store of a reading command (history, show,
+// baseline) and resolves its TENANT argument; the caller closes the store.
+func openTenantHistory(cmd *cobra.Command, name string) (st *store.Store, path, tenant string, err error) {
+	ctx := cmd.Context()
+	if path, err = storePath(cmd); err != nil {
+		return nil, "", "", err
+	}
+	if st, err = openStoreForReading(ctx, path); err != nil {
+		return nil, "", "", err
+	}
+	if tenant, err = resolveTenant(ctx, st, path, name); err != nil {
+		st.Close()
+		return nil, "", "", err
+	}
+	return st, path, tenant, nil
+}
+
 // storeError ends a command on a store read that failed after the store
 // opened (a corrupted row, an interrupted read).
 func storeError(ctx context.Context, err error) error {
