@@ -35,6 +35,7 @@
 package ticketguard.checks.single_redirect
 
 import data.ticketguard.lib.identity
+import data.ticketguard.lib.plan
 import data.ticketguard.lib.route
 import data.ticketguard.lib.snap
 import data.ticketguard.lib.util
@@ -177,19 +178,27 @@ findings contains f if {
 	snap.atera_declared
 	some k in _walked_nodes
 	identity.recipients[k].kind == "group"
-	addr := identity.recipients[k].primary
-	not snap.per_recipient("Get-DistributionGroupMember", addr)
+	not identity.member_rows(k)
 	f := {
 		"status": "indeterminate",
-		"message": sprintf("the members of %s are unknown (%s), so a second path or hop through it cannot be ruled out", [identity.label(k), snap.recipient_missing_message("Get-DistributionGroupMember", addr)]),
+		"message": sprintf("the members of %s are unknown (%s), so a second path or hop through it cannot be ruled out", [identity.label(k), route.members_missing_message(identity.recipients[k].primary)]),
 		"resource": _resource(k),
 	}
 }
 
-# A mailbox on a path whose inbox rules are unknown may add a hop or a path.
+# Mailboxes on a completed path (for the forwarding/inbox-rule conflict).
 _path_mailboxes contains k if {
 	some p in _paths
 	some k in _nodes(p)
+	identity.recipients[k].kind == "mailbox"
+}
+
+# Every mailbox support mail reaches (a group member, a forwarding target),
+# not only those on a completed path: an inbox rule of one of them that
+# forwards to Atera is a second path (two tickets per e-mail), one that
+# forwards elsewhere a second hop. Their rules must be known.
+_reached_mailboxes contains k if {
+	some k in _walked_nodes
 	identity.recipients[k].kind == "mailbox"
 }
 
@@ -198,13 +207,53 @@ _rules_known(addr) if snap.per_recipient("Get-InboxRule", addr)
 _rules_known(addr) if snap.per_recipient("graph.messageRules", addr)
 
 findings contains f if {
-	some k in _path_mailboxes
+	some k in _reached_mailboxes
 	addr := identity.recipients[k].primary
 	not _rules_known(addr)
 	f := {
 		"status": "indeterminate",
-		"message": sprintf("the inbox rules of %s are unknown (%s; %s), so an extra redirect hop from it cannot be ruled out", [identity.label(k), snap.recipient_missing_message("Get-InboxRule", addr), snap.recipient_missing_message("graph.messageRules", addr)]),
+		"message": sprintf("the inbox rules of %s are unknown (%s; %s), so an inbox rule of it forwarding or redirecting support mail (a second path to Atera, or an extra redirect hop) cannot be ruled out", [identity.label(k), snap.recipient_missing_message("Get-InboxRule", addr), snap.recipient_missing_message("graph.messageRules", addr)]),
 		"resource": _resource(k),
+	}
+}
+
+# An address of the tenant's own domains that no collected recipient holds is
+# not mail leaving the organisation: it is a recipient the collection left out
+# (Get-Mailbox filtered to the mailboxes that forward, say), whose forwarding
+# and inbox rules are unknown. The collector looks such addresses up
+# (lib.plan); one it found no mailbox for (collection.not_found.mailboxes)
+# has none of either.
+_not_found_mailboxes := {util.norm_addr(a) |
+	some a in util.strings(object.get(input, ["snapshot", "collection", "not_found", "mailboxes"], []))
+}
+
+findings contains f if {
+	some n in _walked_nodes
+	startswith(n, "external:")
+	addr := substring(n, 9, -1)
+	addr != snap.ticketing_address
+	domain := util.domain_of(addr)
+	domain in plan.tenant_domains
+	not addr in _not_found_mailboxes
+	f := {
+		"status": "indeterminate",
+		"message": sprintf("support mail reaches %s, an address of the tenant's domain %s that no mailbox, distribution group or mail contact in the snapshot has (Get-Mailbox may have been filtered to forwarding mailboxes), so its forwarding and inbox rules, and whether it adds a path or a hop to %s, are unknown", [addr, domain, snap.ticketing_address]),
+		"resource": sprintf("address:%s", [addr]),
+	}
+}
+
+# A step to a reference that names several recipients equally well
+# (identity.resolve_best): Exchange sends the mail to one of them, which one
+# the snapshot cannot tell.
+findings contains f if {
+	some w in _walks
+	some i in w
+	e := _edges[i]
+	startswith(e.to, "ambiguous:")
+	f := {
+		"status": "indeterminate",
+		"message": sprintf("%s: the reference names several recipients equally well, so where support mail goes from there, and whether that adds a path or a hop to %s, cannot be told", [_step_text(e), snap.ticketing_address]),
+		"resource": _resource(e.from),
 	}
 }
 

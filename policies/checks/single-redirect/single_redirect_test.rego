@@ -174,12 +174,38 @@ test_pass_mailbox_forwarding_one_hop if {
 	_has(fs, "pass", ["single path with 1 redirect hop", "mailbox \"Support\" <support@acme.com>", "contact \"Atera Ticketing\""])
 }
 
-# Group membership is not a hop; Alice is not on the path, so her unknown
-# inbox rules do not matter.
+# Group membership is not a hop. Alice, a member, receives support mail too,
+# so her inbox rules must be known (none forward).
 test_pass_group_zero_hops if {
-	fs := _findings(_group_input)
+	fs := _findings(json.patch(_group_input, [{"op": "replace", "path": "/snapshot/exchange/Get-InboxRule", "value": {"alice@acme.com": [_move_rule]}}]))
 	_statuses(fs) == {"pass"}
 	_has(fs, "pass", ["single path with 0 redirect hops", "group \"Support team\"", "contact \"Atera Ticketing\""])
+}
+
+# Group members read through Graph are as good as Get-DistributionGroupMember.
+test_pass_group_members_from_graph if {
+	inp := json.patch(_group_input, [
+		{"op": "remove", "path": "/snapshot/exchange/Get-DistributionGroupMember"},
+		{"op": "replace", "path": "/snapshot/exchange/Get-InboxRule", "value": {"alice@acme.com": []}},
+		{"op": "add", "path": "/snapshot/graph", "value": {"groupMembers": {"team@acme.com": [
+			{
+				"@odata.type": "#microsoft.graph.orgContact",
+				"id": "7e9d1c44-0f2a-4b6e-8c3d-5a1b2c3d4e5f",
+				"displayName": "Atera Ticketing",
+				"mail": "acme@ticketing.atera.com",
+			},
+			{
+				"@odata.type": "#microsoft.graph.user",
+				"id": "2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901",
+				"displayName": "Alice Martin",
+				"mail": "alice@acme.com",
+				"userPrincipalName": "alice@acme.com",
+			},
+		]}}},
+	])
+	fs := _findings(inp)
+	_statuses(fs) == {"pass"}
+	_has(fs, "pass", ["single path with 0 redirect hops", "group \"Support team\" <team@acme.com> has member contact \"Atera Ticketing\""])
 }
 
 # Inbox rules read through Graph are as good as Get-InboxRule.
@@ -240,6 +266,26 @@ test_pass_transport_rule_redirect_is_not_a_hop if {
 	fs := _findings(inp)
 	_statuses(fs) == {"pass"}
 	_has(fs, "pass", ["single path with 0 redirect hops", "transport rule \"Support to Atera\""])
+}
+
+# A rule with a condition may act, so its path counts; the pass says the rule
+# is conditional (support-route judges whether it delivers).
+test_pass_conditional_transport_rule_path_says_so if {
+	inp := _patch([
+		{"op": "replace", "path": "/snapshot/exchange/Get-Mailbox/0/ForwardingAddress", "value": null},
+		{"op": "replace", "path": "/snapshot/exchange/Get-TransportRule", "value": [{
+			"Name": "Support to Atera",
+			"Priority": 0,
+			"State": "Enabled",
+			"Mode": "Enforce",
+			"SentTo": ["support@acme.com"],
+			"SubjectContainsWords": ["ticket"],
+			"RedirectMessageTo": "Atera Ticketing",
+		}]},
+	])
+	fs := _findings(inp)
+	_statuses(fs) == {"pass"}
+	_has(fs, "pass", ["transport rule \"Support to Atera\"", "the rule acts only under conditions: see the support-route check"])
 }
 
 # ---------------------------------------------------------------------------
@@ -359,6 +405,91 @@ test_indeterminate_inbox_rules_errored if {
 	])
 	fs := _findings(inp)
 	_has(fs, "indeterminate", ["inbox rules of mailbox \"Support\"", "Get-InboxRule failed", "couldn't be found"])
+}
+
+# The rows are there, but the source failed (README: an entry in errors
+# marks its source as failed even if data is present).
+test_indeterminate_inbox_rules_errored_with_rows_present if {
+	fs := _findings(_set("/snapshot/errors", [{"source": "Get-InboxRule", "message": "timeout"}]))
+	_has(fs, "indeterminate", ["inbox rules of mailbox \"Support\" <support@acme.com> are unknown", "Get-InboxRule failed: timeout"])
+	not "fail" in _statuses(fs)
+}
+
+test_indeterminate_group_members_errored_with_rows_present if {
+	inp := json.patch(_group_input, [
+		{"op": "replace", "path": "/snapshot/exchange/Get-InboxRule", "value": {"alice@acme.com": []}},
+		{"op": "replace", "path": "/snapshot/errors", "value": [{"source": "Get-DistributionGroupMember", "message": "partial: 403 for team@acme.com"}]},
+	])
+	fs := _findings(inp)
+	_has(fs, "indeterminate", ["members of group \"Support team\" <team@acme.com> are unknown", "Get-DistributionGroupMember failed: partial: 403"])
+	not "pass" in _statuses(fs)
+}
+
+# Alice is a member of the support group but on no completed path: an inbox
+# rule of hers forwarding to Atera would be a second path (two tickets per
+# e-mail), so her unknown rules leave the check undecided.
+test_indeterminate_group_member_rules_unknown if {
+	fs := _findings(_group_input)
+	_has(fs, "indeterminate", [
+		"inbox rules of mailbox \"Alice Martin\" <alice@acme.com> are unknown",
+		"Get-InboxRule for alice@acme.com was not collected",
+	])
+	not "fail" in _statuses(fs)
+}
+
+# The same for a mailbox reached by forwarding that forwards nowhere further.
+test_indeterminate_forwarding_target_rules_unknown if {
+	inp := _patch([
+		{"op": "replace", "path": "/snapshot/exchange/Get-TransportRule", "value": [{
+			"Name": "Support to Atera",
+			"Priority": 0,
+			"State": "Enabled",
+			"Mode": "Enforce",
+			"SentTo": ["support@acme.com"],
+			"RedirectMessageTo": "Atera Ticketing",
+		}]},
+		{"op": "replace", "path": "/snapshot/exchange/Get-Mailbox/0/ForwardingAddress", "value": "alice"},
+	])
+	fs := _findings(inp)
+	_has(fs, "indeterminate", ["inbox rules of mailbox \"Alice Martin\" <alice@acme.com> are unknown"])
+}
+
+# A member at the tenant's own domain that no collected recipient answers to
+# (Get-Mailbox filtered to forwarding mailboxes) may be a mailbox with rules.
+test_indeterminate_member_at_tenant_domain_not_collected if {
+	inp := json.patch(_group_input, [
+		{"op": "replace", "path": "/snapshot/exchange/Get-InboxRule", "value": {"alice@acme.com": []}},
+		{"op": "add", "path": "/snapshot/exchange/Get-DistributionGroupMember/team@acme.com/-", "value": {
+			"Name": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+			"DisplayName": "Nancy Davolio",
+			"PrimarySmtpAddress": "nancy@acme.com",
+			"RecipientType": "UserMailbox",
+		}},
+	])
+	fs := _findings(inp)
+	_has(fs, "indeterminate", ["support mail reaches nancy@acme.com", "tenant's domain acme.com", "no mailbox, distribution group or mail contact in the snapshot has"])
+	not "fail" in _statuses(fs)
+
+	# once the collector looked it up and found no mailbox, it is not one
+	done := json.patch(inp, [{"op": "add", "path": "/snapshot/collection", "value": {"not_found": {"mailboxes": ["nancy@acme.com"]}}}])
+	_statuses(_findings(done)) == {"pass"}
+}
+
+# Helpdesk forwards to "Helpdesk team", the display name of two mailboxes.
+_twin(name, guid, addr) := {
+	"Name": name, "DisplayName": "Helpdesk team", "Guid": guid, "PrimarySmtpAddress": addr,
+	"ForwardingAddress": null, "ForwardingSmtpAddress": null,
+}
+
+test_indeterminate_ambiguous_forwarding_target if {
+	inp := _patch([
+		{"op": "replace", "path": "/snapshot/exchange/Get-Mailbox/0/ForwardingAddress", "value": "Helpdesk team"},
+		{"op": "add", "path": "/snapshot/exchange/Get-Mailbox/-", "value": _twin("hd-1", "5d1c2b3a-0000-4000-8000-000000000001", "hd1@acme.com")},
+		{"op": "add", "path": "/snapshot/exchange/Get-Mailbox/-", "value": _twin("hd-2", "5d1c2b3a-0000-4000-8000-000000000002", "hd2@acme.com")},
+	])
+	fs := _findings(inp)
+	_has(fs, "indeterminate", ["ambiguous reference \"helpdesk team\"", "mailbox \"Helpdesk team\" <hd1@acme.com>", "mailbox \"Helpdesk team\" <hd2@acme.com>", "names several recipients equally well"])
+	not "fail" in _statuses(fs)
 }
 
 test_indeterminate_mailboxes_not_collected if {

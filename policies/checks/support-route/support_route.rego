@@ -4,15 +4,18 @@
 #   Customers write to the support address, not to Atera's ticketing address. Unless
 #   exactly one recipient holds the support address and hands its mail to the ticketing
 #   contact (a distribution group containing it, a mailbox forwarding to it, or an
-#   enforced transport rule redirecting to it), no ticket is created: the mail sits in a
-#   mailbox nobody watches, goes to the wrong place, or bounces.
+#   enforced transport rule redirecting every message to it), no ticket is created: the
+#   mail sits in a mailbox nobody watches, goes to the wrong place, or bounces. A rule
+#   that has expired, is not active yet, or acts only on some messages (a subject word,
+#   internal senders only, an exception) silently drops the customers it does not match.
 # custom:
 #   id: support-route
 #   severity: error
 #   source: >-
 #     SPEC §1.2 and §2 (group, mailbox, fallback); Get-DistributionGroup,
 #     Get-DistributionGroupMember, Get-Mailbox.ForwardingAddress/ForwardingSmtpAddress,
-#     Get-MailContact, Get-TransportRule.SentTo/RedirectMessageTo/State/Mode
+#     Get-MailContact, Get-TransportRule.SentTo/RedirectMessageTo/State/Mode/ActivationDate/
+#     ExpiryDate and its other conditions and exceptions (FromScope, ExceptIf*, ...)
 #   remediation: |-
 #     Pick ONE method (the ticketing contact must exist first: see ticketing-contact).
 #     Method 1, distribution group (recommended by Atera):
@@ -28,9 +31,17 @@
 #     Fallback, transport rule (when external forwarding is refused with 550 5.7.520):
 #       1. Exchange admin centre > Mail flow > Rules: open or add a rule "Apply this rule if The recipient is
 #          <support address>", "Do the following: Redirect the message to" the ticketing contact;
-#          set it Enabled and choose Enforce (not Test / Audit).
+#          set it Enabled and choose Enforce (not Test / Audit). Give it no other condition and no
+#          exception, and clear "Activate this rule on" / "Deactivate this rule on" (or set dates that
+#          include today); "The sender is located Inside the organization" excludes every customer.
 #       2. PowerShell: New-TransportRule -Name "Support to Atera" -SentTo <support address> -RedirectMessageTo "<contact name>" -Mode Enforce
-#          or, for an existing rule: Enable-TransportRule -Identity "<rule name>"; Set-TransportRule -Identity "<rule name>" -Mode Enforce
+#          or, for an existing rule: Enable-TransportRule -Identity "<rule name>";
+#          Set-TransportRule -Identity "<rule name>" -Mode Enforce -ActivationDate $null -ExpiryDate $null -FromScope $null
+#          (and $null for each other condition or exception the finding names, e.g. -SubjectContainsWords $null)
+#     The ticketing contact must accept mail from outside the organisation: Exchange admin centre >
+#     Recipients > Contacts > the contact > Mail flow settings > Message delivery restrictions: Accept messages
+#     from All senders, untick "Require that all senders are authenticated".
+#       PowerShell: Set-MailContact -Identity "<contact name>" -RequireSenderAuthenticationEnabled $false -AcceptMessagesOnlyFrom $null -AcceptMessagesOnlyFromDLMembers $null
 #     Only one recipient may hold the support address: remove it from the others
 #     (Set-Mailbox / Set-DistributionGroup -EmailAddresses @{remove="smtp:<support address>"}).
 package ticketguard.checks.support_route
@@ -41,8 +52,6 @@ import data.ticketguard.lib.snap
 import data.ticketguard.lib.util
 
 _recipient_cmdlets := ["Get-Mailbox", "Get-DistributionGroup", "Get-MailContact"]
-
-_members_cmdlet := "Get-DistributionGroupMember"
 
 _rules_cmdlet := "Get-TransportRule"
 
@@ -159,6 +168,62 @@ findings contains f if {
 	}
 }
 
+# The contact the route ends at must accept the customer's mail. Exchange
+# checks a recipient's delivery restrictions against the message's sender,
+# also when a group expands to it or mail is forwarded or redirected to it;
+# for support mail that sender is a customer outside the organisation, who
+# is neither authenticated nor on an accept list.
+_route_contacts contains k if {
+	some r in _routes
+	r.method == "group"
+	some k in identity.members(_key)
+	k in route.ticketing_contacts
+}
+
+_route_contacts contains k if {
+	some r in _routes
+	r.method == "mailbox"
+	not util.is_blank(_forwarding_address)
+	some k in identity.resolve_best(_forwarding_address)
+	k in route.ticketing_contacts
+}
+
+# Forwarding or a rule to the ticketing address reaches the contact holding
+# that address; a rule naming the contact by name, the contact itself.
+_route_contacts contains k if {
+	some r in _routes
+	r.method == "transport_rule"
+	some k in route.ticketing_contacts
+}
+
+_route_contacts contains k if {
+	some r in _routes
+	r.method == "mailbox"
+	util.is_blank(_forwarding_address)
+	some k in route.ticketing_contacts
+}
+
+_restriction_fields := ["AcceptMessagesOnlyFrom", "AcceptMessagesOnlyFromDLMembers", "AcceptMessagesOnlyFromSendersOrMembers"]
+
+_restrictions(o) := array.concat(
+	[sprintf("RequireSenderAuthenticationEnabled = %v", [o.RequireSenderAuthenticationEnabled]) | util.is_true(object.get(o, "RequireSenderAuthenticationEnabled", null))],
+	[sprintf("%s = %s", [f, json.marshal(util.strings(o[f]))]) | some f in _restriction_fields; count(util.strings(object.get(o, f, null))) > 0],
+)
+
+findings contains f if {
+	some k in _route_contacts
+	reasons := _restrictions(identity.recipients[k].object)
+	count(reasons) > 0
+	f := {
+		"status": "fail",
+		"message": sprintf("support mail reaches %s, but it has %s: Exchange checks a recipient's delivery restrictions against the sender, also through a group or a forward, and the sender of support mail is a customer outside the organisation, so it is rejected and no ticket is created", [
+			identity.label(k),
+			concat(" and ", reasons),
+		]),
+		"resource": _resource,
+	}
+}
+
 # ---------------------------------------------------------------------------
 # No route: say why, unless a missing source could still hold one.
 
@@ -173,15 +238,37 @@ _unknown contains sprintf("%s, so a transport-rule fallback cannot be ruled out"
 	not snap.collected(_rules_cmdlet)
 }
 
-_unknown contains sprintf("%s, so whether the group contains the ticketing contact cannot be told", [snap.recipient_missing_message(_members_cmdlet, _rec.primary)]) if {
+_unknown contains sprintf("%s, so whether the group contains the ticketing contact cannot be told", [route.members_missing_message(_rec.primary)]) if {
 	_no_route
 	_rec.kind == "group"
-	not _members_known
+	not identity.member_rows(_key)
 }
 
-_members_known if {
-	snap.collected(_members_cmdlet)
-	identity.member_rows(_key)
+# A rule that would redirect the support recipient's mail under conditions
+# (a subject word, a sender group, a date that cannot be read): some support
+# mail may reach Atera, some not, and the configuration cannot tell which.
+_unknown contains sprintf("transport rule %s sends its mail to the ticketing contact only under conditions this check cannot evaluate: %s", [util.quote(c.name), concat("; ", c.conditions)]) if {
+	_no_route
+	some c in _conditional_rules
+	not c.excludes_external
+}
+
+# A reference naming several objects equally well, one of them the contact.
+_unknown contains sprintf("%s, so whether its mail reaches the ticketing contact cannot be told", [r.detail]) if {
+	_no_route
+	some r in route.ambiguous_routes
+	r.recipient == _key
+}
+
+# A ForwardingAddress in a form identity cannot read may name the contact
+# (one it can read and that matches nothing names no contact: every contact
+# is in Get-MailContact, so that is a failure, reported below).
+_unknown contains sprintf("ForwardingAddress %s matches no recipient in the snapshot and is written in a form this check cannot read, so whether it names the ticketing contact cannot be told", [util.quote(_forwarding_address)]) if {
+	_no_route
+	_rec.kind == "mailbox"
+	not util.is_blank(_forwarding_address)
+	count(identity.resolve_best(_forwarding_address)) == 0
+	not identity.known_form(_forwarding_address)
 }
 
 findings contains f if {
@@ -201,18 +288,19 @@ _decidable if {
 	count(_unknown) == 0
 }
 
-# A rule that would do the job but is off or only audits is the classic
-# fallback mistake: report it instead of the recipient, which was never
-# meant to deliver by itself.
+# A rule that would do the job but is off, only audits, is outside its
+# activation window or only acts on internal senders is the classic fallback
+# mistake: report it instead of the recipient, which was never meant to
+# deliver by itself.
 findings contains f if {
 	_decidable
-	some rule in _inactive_rules
+	some c in _failed_rules
 	f := {
 		"status": "fail",
-		"message": sprintf("transport rule %q would redirect mail for %s to the ticketing contact, but it has %s, so it redirects nothing; meanwhile %s", [
-			object.get(rule, "Name", object.get(rule, "Identity", "(no name)")),
+		"message": sprintf("transport rule %s would redirect mail for %s to the ticketing contact, but %s; meanwhile %s", [
+			util.quote(c.name),
 			snap.support_address,
-			concat(" and ", _inactive_reasons(rule)),
+			_rule_failure(c),
 			_recipient_problem,
 		]),
 		"resource": _resource,
@@ -221,7 +309,7 @@ findings contains f if {
 
 findings contains f if {
 	_decidable
-	count(_inactive_rules) == 0
+	count(_failed_rules) == 0
 	f := {
 		"status": "fail",
 		"message": _recipient_problem,
@@ -279,9 +367,24 @@ _ignored_smtp_note := sprintf("; ForwardingSmtpAddress = %s is ignored while For
 	not util.is_blank(_forwarding_smtp)
 } else := ""
 
-_targets_text(ref) := concat(", ", sort({identity.label(k) | some k in identity.resolve(ref)})) if {
-	count(identity.resolve(ref)) > 0
-} else := "which matches no recipient in the snapshot"
+# What a reference names (identity.resolve_best), and a ticketing contact
+# that answers to it only by a lower-ranked name, such as its display name:
+# the technician sees why the forwarding misses it.
+_targets_text(ref) := concat("", [concat(", ", sort({identity.label(k) | some k in identity.resolve_best(ref)})), _lookalike_note(ref)]) if {
+	count(identity.resolve_best(ref)) > 0
+} else := "which matches no recipient in the snapshot: no mail contact has that name or address"
+
+_lookalike_note(ref) := sprintf("; %s also answers to %s, but only by a lower-ranked name such as its display name, and Exchange forwards to the object the reference names by its Name", [
+	concat(", ", sort(others)),
+	util.quote(ref),
+]) if {
+	others := {identity.label(k) |
+		some k in identity.resolve(ref)
+		not k in identity.resolve_best(ref)
+		k in route.ticketing_contacts
+	}
+	count(others) > 0
+} else := ""
 
 _members := identity.member_rows(_key)
 
@@ -316,54 +419,28 @@ _row_address(m) := util.norm_addr(m.PrimarySmtpAddress) if {
 } else := "no address"
 
 # ---------------------------------------------------------------------------
-# Transport rules that would route the support address but do not run.
-# route.routes keeps only enabled, enforced rules; this finds the others.
+# Transport rules that would route the support address but do not, or only
+# sometimes. route.transport_rule_candidates has every rule whose SentTo
+# names the support recipient and whose action reaches the contact; the
+# routes among them act always, these do not.
 
-_rule_actions := ["RedirectMessageTo", "BlindCopyTo", "AddToRecipients", "CopyTo"]
-
-_inactive_rules contains rule if {
-	some rule in snap.items(_rules_cmdlet)
-	is_object(rule)
-	_sent_to_support(rule)
-	_reaches_ticketing(rule)
-	count(_inactive_reasons(rule)) > 0
+_candidates contains c if {
+	some c in route.transport_rule_candidates
+	c.recipient == _key
 }
 
-_sent_to_support(rule) if {
-	some ref in util.strings(object.get(rule, "SentTo", null))
-	_key in identity.resolve(ref)
+_inactive_rules := {c | some c in _candidates; count(c.inactive) > 0}
+
+_conditional_rules := {c |
+	some c in _candidates
+	count(c.inactive) == 0
+	count(c.conditions) > 0
 }
 
-_sent_to_support(rule) if {
-	some ref in util.strings(object.get(rule, "SentTo", null))
-	util.parse_ref(ref) == snap.support_address
-}
+# Rules that never act on a customer's mail: inactive, or internal senders
+# only (a sure failure even with other conditions, which are ANDed).
+_failed_rules := _inactive_rules | {c | some c in _conditional_rules; c.excludes_external}
 
-_reaches_ticketing(rule) if {
-	some action in _rule_actions
-	some ref in util.strings(object.get(rule, action, null))
-	some k in identity.resolve(ref)
-	k in route.ticketing_contacts
-}
-
-_reaches_ticketing(rule) if {
-	some action in _rule_actions
-	some ref in util.strings(object.get(rule, action, null))
-	util.parse_ref(ref) == snap.ticketing_address
-}
-
-_inactive_reasons(rule) := [reason |
-	some reason in [_state_reason(rule), _mode_reason(rule)]
-	reason != ""
-]
-
-_state_reason(rule) := "" if {
-	util.eq_fold(object.get(rule, "State", ""), "Enabled")
-} else := sprintf("State = %s (a disabled rule does nothing)", [util.quote(object.get(rule, "State", null))])
-
-# An absent Mode is taken as Enforce, as route.enforced_transport_rules does.
-_mode_reason(rule) := "" if {
-	util.eq_fold(object.get(rule, "Mode", ""), "Enforce")
-} else := "" if {
-	object.get(rule, "Mode", null) == null
-} else := sprintf("Mode = %s (Audit and AuditAndNotify only log the match; the message is delivered as if the rule did not exist)", [util.quote(object.get(rule, "Mode", null))])
+_rule_failure(c) := sprintf("it has %s, so it redirects nothing", [concat(" and ", c.inactive)]) if {
+	count(c.inactive) > 0
+} else := sprintf("it has %s, so it never redirects a customer's mail", [concat("; ", c.conditions)])

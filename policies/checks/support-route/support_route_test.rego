@@ -188,6 +188,49 @@ test_pass_method_1_group_contains_contact if {
 
 # Member rows carry a GUID where the name was expected; resolution must not
 # depend on one written form.
+# Graph directoryObjects (GET /groups/{id}/members), as `ticketguard collect`
+# records them when Get-DistributionGroupMember was not read.
+_graph_contact_member := {
+	"@odata.type": "#microsoft.graph.orgContact",
+	"id": "c1d2e3f4-a5b6-4789-8abc-def012345678",
+	"displayName": "Atera Ticketing",
+	"mail": "acme@ticketing.atera.com",
+	"proxyAddresses": ["SMTP:acme@ticketing.atera.com"],
+}
+
+_graph_jane_member := {
+	"@odata.type": "#microsoft.graph.user",
+	"id": "d4c3b2a1-0f9e-4d8c-b7a6-5f4e3d2c1b0a",
+	"displayName": "Jane Doe",
+	"mail": "jane.doe@acme.com",
+	"userPrincipalName": "jane.doe@acme.com",
+}
+
+_graph_members_input(members) := json.patch(_group_input, [
+	{"op": "remove", "path": "/snapshot/exchange/Get-DistributionGroupMember"},
+	{"op": "add", "path": "/snapshot/graph", "value": {"groupMembers": {"support@acme.com": members}}},
+])
+
+test_pass_method_1_members_from_graph_only if {
+	fs := support_route.findings with input as _graph_members_input([_graph_jane_member, _graph_contact_member])
+	_only(fs, "pass")
+	contains(_messages(fs), `has member contact "Atera Ticketing" <acme@ticketing.atera.com>`)
+}
+
+# Graph's list without the contact is as conclusive as Exchange's.
+test_fail_group_without_contact_members_from_graph_only if {
+	fs := support_route.findings with input as _graph_members_input([_graph_jane_member])
+	_only(fs, "fail")
+	contains(_messages(fs), `mailbox "Jane Doe" <jane.doe@acme.com>`)
+}
+
+test_indeterminate_group_members_graph_errored if {
+	inp := _error(_graph_members_input([_graph_jane_member]), "graph:groupMembers", "403 Forbidden: GroupMember.Read.All is missing")
+	fs := support_route.findings with input as inp
+	_only(fs, "indeterminate")
+	contains(_messages(fs), "graph.groupMembers failed: 403 Forbidden")
+}
+
 test_pass_method_1_member_row_with_ids_only if {
 	row := {"Name": "c1d2e3f4-a5b6-4789-8abc-def012345678", "Guid": "5b0c3f4e-1d2a-4c7b-9e8f-0a1b2c3d4e5f", "RecipientType": "MailContact"}
 	inp := _set(_group_input, "/snapshot/exchange/Get-DistributionGroupMember/support@acme.com", [_jane_row, row])
@@ -415,6 +458,77 @@ test_fail_mailbox_forwarding_smtp_to_other_address if {
 	contains(_messages(fs), `ForwardingSmtpAddress = "smtp:acme@ticketing.atera.co"`)
 }
 
+# ---------------------------------------------------------------------------
+# The route ends at a contact that refuses customers' mail.
+
+test_fail_ticketing_contact_requires_authenticated_senders if {
+	c := object.union(_contact, {"RequireSenderAuthenticationEnabled": true, "AcceptMessagesOnlyFrom": ["jane.doe"]})
+	every inp in [_group_input, _mailbox_input, _rule_input] {
+		fs := support_route.findings with input as _set(inp, "/snapshot/exchange/Get-MailContact", [c])
+		"fail" in _statuses(fs)
+		msg := _messages(fs)
+		contains(msg, `support mail reaches contact "Atera Ticketing" <acme@ticketing.atera.com>, but it has RequireSenderAuthenticationEnabled = true and AcceptMessagesOnlyFrom = ["jane.doe"]`)
+	}
+}
+
+test_pass_ticketing_contact_without_restrictions if {
+	c := object.union(_contact, {"RequireSenderAuthenticationEnabled": false, "AcceptMessagesOnlyFrom": [], "AcceptMessagesOnlyFromDLMembers": null})
+	fs := support_route.findings with input as _set(_group_input, "/snapshot/exchange/Get-MailContact", [c])
+	_only(fs, "pass")
+}
+
+# ---------------------------------------------------------------------------
+# References that name several objects, or none
+
+# The real contact answers to "Atera Ticketing" by its display name only,
+# another one by the same display name: which one Exchange forwards to
+# cannot be told.
+_lookalike := {
+	"Name": "Atera Ticketing old",
+	"DisplayName": "Atera Ticketing",
+	"Guid": "0e0e0e0e-1111-4222-8333-444455556666",
+	"ExternalEmailAddress": "SMTP:acme@ticketing.atera.cmo",
+	"PrimarySmtpAddress": "acme@ticketing.atera.cmo",
+	"RecipientTypeDetails": "MailContact",
+}
+
+_renamed_contact := object.union(_contact, {"Name": "Atera Ticketing new", "Identity": "Atera Ticketing new"})
+
+test_indeterminate_forwarding_address_ambiguous if {
+	inp := _set(_mailbox_input, "/snapshot/exchange/Get-MailContact", [_renamed_contact, _lookalike])
+	fs := support_route.findings with input as inp
+	_only(fs, "indeterminate")
+	msg := _messages(fs)
+	contains(msg, `ForwardingAddress "Atera Ticketing" of mailbox "Support" <support@acme.com> is ambiguous: it matches contact "Atera Ticketing" <acme@ticketing.atera.cmo> and contact "Atera Ticketing" <acme@ticketing.atera.com>`)
+}
+
+# ForwardingAddress is written by the target's Name: the contact holding the
+# name is the target, however the real ticketing contact is displayed.
+test_fail_forwarding_address_names_the_lookalike if {
+	lookalike := object.union(_lookalike, {"Name": "Atera Ticketing", "Identity": "Atera Ticketing"})
+	inp := _set(_mailbox_input, "/snapshot/exchange/Get-MailContact", [_renamed_contact, lookalike])
+	fs := support_route.findings with input as inp
+	_only(fs, "fail")
+	msg := _messages(fs)
+	contains(msg, `ForwardingAddress = "Atera Ticketing" (contact "Atera Ticketing" <acme@ticketing.atera.cmo>;`)
+	contains(msg, `contact "Atera Ticketing" <acme@ticketing.atera.com> also answers to "Atera Ticketing", but only by a lower-ranked name`)
+}
+
+# The canonical name Exchange shows for a linked object.
+test_pass_method_2_forwarding_address_as_canonical_name if {
+	mbx := object.union(_support_mbx, {"ForwardingAddress": "EURPR05A003.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/acme.onmicrosoft.com/Atera Ticketing"})
+	fs := support_route.findings with input as _set(_mailbox_input, "/snapshot/exchange/Get-Mailbox", [_jane, mbx])
+	_only(fs, "pass")
+}
+
+# A reference in a form this check cannot read may name the contact.
+test_indeterminate_forwarding_address_unreadable_form if {
+	mbx := object.union(_support_mbx, {"ForwardingAddress": "acme.onmicrosoft.com/Users/Atera Ticketing"})
+	fs := support_route.findings with input as _set(_mailbox_input, "/snapshot/exchange/Get-Mailbox", [_jane, mbx])
+	_only(fs, "indeterminate")
+	contains(_messages(fs), `ForwardingAddress "acme.onmicrosoft.com/Users/Atera Ticketing" matches no recipient in the snapshot`)
+}
+
 # ForwardingSmtpAddress is ignored while ForwardingAddress is set.
 test_fail_forwarding_smtp_ignored_when_forwarding_address_set if {
 	mbx := object.union(_support_mbx, {"ForwardingAddress": "Jane Doe", "ForwardingSmtpAddress": "smtp:acme@ticketing.atera.com"})
@@ -455,6 +569,62 @@ test_fail_transport_rule_disabled_and_audit_and_notify if {
 	msg := _messages(fs)
 	contains(msg, `State = "Disabled"`)
 	contains(msg, `Mode = "AuditAndNotify"`)
+}
+
+# The rule's activation window, compared with input.now (2026-11-27T06:00Z).
+test_fail_transport_rule_expired if {
+	r := object.union(_rule, {"ExpiryDate": "2025-01-01T00:00:00.0000000+00:00"})
+	fs := support_route.findings with input as _set(_rule_input, "/snapshot/exchange/Get-TransportRule", [r])
+	_only(fs, "fail")
+	msg := _messages(fs)
+	contains(msg, `transport rule "Support to Atera"`)
+	contains(msg, `ExpiryDate = "2025-01-01T00:00:00.0000000+00:00", before the evaluation time 2026-11-27T06:00:00Z (the rule has expired`)
+	contains(msg, "forwards nowhere")
+}
+
+test_fail_transport_rule_not_yet_active if {
+	r := object.union(_rule, {"ActivationDate": "2027-06-01T00:00:00.0000000+00:00"})
+	fs := support_route.findings with input as _set(_rule_input, "/snapshot/exchange/Get-TransportRule", [r])
+	_only(fs, "fail")
+	contains(_messages(fs), `ActivationDate = "2027-06-01T00:00:00.0000000+00:00", after the evaluation time 2026-11-27T06:00:00Z (the rule does not act yet)`)
+}
+
+test_pass_transport_rule_inside_its_window if {
+	r := object.union(_rule, {"ActivationDate": "2026-01-01T00:00:00.0000000+00:00", "ExpiryDate": "/Date(1830297600000)/"})
+	fs := support_route.findings with input as _set(_rule_input, "/snapshot/exchange/Get-TransportRule", [r])
+	_only(fs, "pass")
+}
+
+# Customers write from outside: a rule for internal senders only never
+# redirects their mail.
+test_fail_transport_rule_internal_senders_only if {
+	every over in [{"FromScope": "InOrganization"}, {"ExceptIfFromScope": "NotInOrganization"}] {
+		r := object.union(_rule, over)
+		fs := support_route.findings with input as _set(_rule_input, "/snapshot/exchange/Get-TransportRule", [r])
+		_only(fs, "fail")
+		msg := _messages(fs)
+		contains(msg, `transport rule "Support to Atera"`)
+		contains(msg, "customers writing from outside are never redirected")
+		contains(msg, "InOrganization")
+	}
+}
+
+# Any other condition or exception: some support mail is redirected, some
+# not, and which cannot be told from the configuration.
+test_indeterminate_transport_rule_with_condition if {
+	r := object.union(_rule, {"SubjectContainsWords": ["urgent"]})
+	fs := support_route.findings with input as _set(_rule_input, "/snapshot/exchange/Get-TransportRule", [r])
+	_only(fs, "indeterminate")
+	msg := _messages(fs)
+	contains(msg, `transport rule "Support to Atera"`)
+	contains(msg, `SubjectContainsWords = ["urgent"]`)
+}
+
+test_indeterminate_transport_rule_with_exception if {
+	r := object.union(_rule, {"ExceptIfSenderDomainIs": ["gmail.com"]})
+	fs := support_route.findings with input as _set(_rule_input, "/snapshot/exchange/Get-TransportRule", [r])
+	_only(fs, "indeterminate")
+	contains(_messages(fs), `ExceptIfSenderDomainIs = ["gmail.com"] (an exception`)
 }
 
 # A rule for another address is no near miss: the recipient's problem is reported.
@@ -510,10 +680,15 @@ test_indeterminate_group_members_errored if {
 	contains(msg, "couldn't be found")
 }
 
-# ... but a contact found in it is found.
-test_pass_method_1_contact_in_partial_member_list if {
-	fs := support_route.findings with input as _error(_group_input, "Get-DistributionGroupMember", "more results exist")
-	_only(fs, "pass")
+# ... and neither can a contact found in it: an entry in errors marks the
+# source as failed even if data is present (README), so the rows fetched
+# before the failure are not read as the group's membership.
+test_indeterminate_contact_in_errored_member_list if {
+	fs := support_route.findings with input as _error(_group_input, "Get-DistributionGroupMember", "partial: 403 for support@acme.com")
+	_only(fs, "indeterminate")
+	msg := _messages(fs)
+	contains(msg, "Get-DistributionGroupMember failed: partial: 403 for support@acme.com")
+	contains(msg, `group "Support" <support@acme.com>`)
 }
 
 test_indeterminate_transport_rules_missing_when_no_route if {

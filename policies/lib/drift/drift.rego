@@ -274,10 +274,11 @@ _group_ref_props := [
 	"AcceptMessagesOnlyFromSendersOrMembers", "ManagedBy",
 ]
 
-# Members only when this group's Get-DistributionGroupMember entry was
-# collected: an uncollected membership is unknown, not empty.
+# Members only when this group's membership was collected
+# (identity.members: Get-DistributionGroupMember, else graph.groupMembers;
+# undefined for an errored source): an uncollected membership is unknown,
+# not empty.
 _members(k) := {"Members": [_ref(n) | some n in sort(ms)]} if {
-	snap.collected("Get-DistributionGroupMember")
 	ms := identity.members(k)
 } else := {}
 

@@ -167,6 +167,36 @@ test_group_members_when_collected if {
 	q.Members == p.Members
 }
 
+# Graph's member list (collected when Get-DistributionGroupMember was not)
+# is the same membership, so it gives the same Members value.
+test_group_members_from_graph if {
+	v := drift.view with input as {"snapshot": {
+		"atera": {"ticketing_address": "acme@ticketing.atera.com", "support_address": "support@acme.com"},
+		"exchange": {"Get-Mailbox": [_mailbox({}), _helpdesk], "Get-DistributionGroup": [_group], "Get-MailContact": [_contact]},
+		"graph": {"groupMembers": {"partners@acme.com": [
+			{"@odata.type": "#microsoft.graph.orgContact", "id": "c-edoid", "displayName": "Atera Ticketing"},
+			{"@odata.type": "#microsoft.graph.user", "id": "h-edoid", "mail": "helpdesk@acme.com"},
+		]}},
+	}}
+	v["group:g-edoid"].properties.Members == [
+		{"ref": "contact:c-edoid", "label": `contact "Atera Ticketing" <acme@ticketing.atera.com>`},
+		{"ref": "mailbox:h-edoid", "label": `mailbox "Helpdesk" <helpdesk@acme.com>`},
+	]
+}
+
+# Rows of an errored source are not a membership.
+test_group_members_errored_left_out if {
+	v := drift.view with input as {"snapshot": {
+		"atera": {"ticketing_address": "acme@ticketing.atera.com", "support_address": "support@acme.com"},
+		"exchange": {
+			"Get-Mailbox": [_mailbox({}), _helpdesk], "Get-DistributionGroup": [_group], "Get-MailContact": [_contact],
+			"Get-DistributionGroupMember": {"partners@acme.com": [{"Name": "helpdesk", "PrimarySmtpAddress": "helpdesk@acme.com"}]},
+		},
+		"errors": [{"source": "Get-DistributionGroupMember", "message": "partial"}],
+	}}
+	not "Members" in object.keys(v["group:g-edoid"].properties)
+}
+
 test_empty_membership_is_not_unknown if {
 	p := _props({"Get-DistributionGroupMember": {"partners@acme.com": []}}, "group:g-edoid")
 	p.Members == []

@@ -13,19 +13,38 @@
 #
 # API (DESIGN.md; * = addition):
 #   recipients            key -> {"kind", "label", "primary", "addresses",
-#                                 "forms", "object"} over Get-Mailbox,
-#                         Get-DistributionGroup, Get-MailContact. Forms add
-#                         UserPrincipalName, WindowsLiveID and
-#                         MicrosoftOnlineServicesID* (Send As trustees are UPNs);
-#                         addresses add WindowsEmailAddress*. Two objects with
-#                         one id get "#<position>" appended to every key*.
+#                                 "forms", "forms_by_rank"*, "object"} over
+#                         Get-Mailbox, Get-DistributionGroup, Get-MailContact.
+#                         Forms add UserPrincipalName, WindowsLiveID,
+#                         MicrosoftOnlineServicesID* (Send As trustees are UPNs),
+#                         SamAccountName*, the canonical name as
+#                         "<tenant OU>/<cn>"* and "<forest>\<account or alias>"*
+#                         (both from the DistinguishedName); addresses add
+#                         WindowsEmailAddress*. forms_by_rank: [ids, addresses
+#                         and canonical name; Identity/Name/Alias/UPN/account
+#                         names; DisplayName], disjoint. Two objects with one
+#                         id get "#<position>" appended to every key*.
 #   resolve(ref)          set of keys whose forms contain util.parse_ref(ref);
-#                         always defined (empty set when nothing matches)
+#                         always defined (empty set when nothing matches). A
+#                         canonical name ("forest/Microsoft Exchange Hosted
+#                         Organizations/tenant/Name") and "DOMAIN\name" resolve
+#                         too*, by the last part as a name when the recipients
+#                         carry no DistinguishedName
+#   resolve_best(ref)*    the keys resolve(ref) finds in the best-ranked form
+#                         that matches (ids and addresses, then names, then
+#                         display name): what a reference Exchange wrote names
+#   ambiguous(ref)*       resolve_best(ref) has more than one key
+#   known_form(ref)*      the reference is written in a form this package
+#                         reads (address, GUID, DN, LegacyExchangeDN, canonical
+#                         name, DOMAIN\name, plain name): when such a reference
+#                         resolves to nothing, it names no recipient of the
+#                         snapshot
 #   by_address(addr)      set of keys whose addresses contain util.norm_addr(addr)
 #   label(key)            `mailbox "Support" <support@acme.com>`; for a key that
 #                         is not a recipient*: `external address <a@b>` for
 #                         "external:a@b", `unresolved reference "x"` for
-#                         "unresolved:x", else the key itself
+#                         "unresolved:x", `ambiguous reference "x" (matches
+#                         ...)` for "ambiguous:x", else the key itself
 #   resolve_kind(ref, kind)*   resolve(ref) restricted to one kind
 #   resolve_entry(x)*     keys for a member-like value: a string reference, or
 #                         an object (Get-DistributionGroupMember row, Graph
@@ -42,8 +61,11 @@
 #   external_key(addr)*   "external:" + norm_addr(addr), the graph node for an
 #                         address no recipient of the snapshot answers to
 #   node(addr)*           by_address(addr), or {external_key(addr)} when empty
-#   ref_nodes(ref)*       resolve(ref), else {"external:addr"} for an address,
-#                         else {"unresolved:<ref>"}: graph nodes for a reference
+#   ref_nodes(ref)*       the one key of resolve_best(ref); {ambiguous_key(ref)}
+#                         ("ambiguous:<ref>") when it has several; else
+#                         {"external:addr"} for an address, else
+#                         {"unresolved:<ref>"}: graph nodes for a reference
+#   ambiguous_key(ref)*   "ambiguous:" + util.parse_ref(ref)
 #   entry_nodes(x)*       the same for a member-like value (string or object)
 #   member_rows(key)*     raw member rows of a group key (or of "external:addr"):
 #                         Get-DistributionGroupMember rows, or, when Exchange
@@ -63,12 +85,18 @@ _sources := [
 	{"kind": "contact", "cmdlet": "Get-MailContact"},
 ]
 
-# Single-valued properties an object can be referred to by.
+# Single-valued properties an object can be referred to by, by rank: the
+# unique ids first (with the addresses and the canonical name), then the
+# names Exchange writes references with (Identity, Name, Alias, UPN and the
+# account name), then the display name, which nothing keeps unique.
+_id_fields := ["Guid", "ExchangeObjectId", "ExternalDirectoryObjectId", "DistinguishedName", "LegacyExchangeDN"]
+
 _name_fields := [
-	"DisplayName", "Name", "Alias", "Identity", "DistinguishedName",
-	"Guid", "ExchangeObjectId", "ExternalDirectoryObjectId", "LegacyExchangeDN",
-	"UserPrincipalName", "WindowsLiveID", "MicrosoftOnlineServicesID",
+	"Identity", "Name", "Alias", "UserPrincipalName", "WindowsLiveID",
+	"MicrosoftOnlineServicesID", "SamAccountName",
 ]
+
+_display_fields := ["DisplayName"]
 
 _str(o, field) := s if {
 	v := o[field]
@@ -117,31 +145,50 @@ recipients := {k: _describe(e.kind, e.object) |
 
 # _describe runs for every recipient of the tenant, so it is written to keep
 # the number of Rego expressions per value small: values are lower-cased in
-# one call per object (concat/lower/split) and util.parse_ref only runs when
-# some name contains ":" or "[".
+# one call per field group (concat/lower/split) and util.parse_ref only runs
+# when some name contains ":" or "[".
 #
 # Proxy addresses: "SMTP:" primary, "smtp:" secondary; other prefixes (SIP:,
 # SPO:) are not mail; "X500:" proxies are former LegacyExchangeDNs that inbox
 # rules may still cite, so they are forms but not addresses.
+#
+# forms_by_rank holds three disjoint sets (resolve_best): a form is in the
+# best rank it reaches for this object.
 _describe(kind, o) := {
 	"kind": kind,
 	"label": _label(kind, o, primary),
 	"primary": primary,
 	"addresses": addresses,
-	"forms": ((plain | parsed) | (addresses | x500)) - {""},
+	"forms": ((rank1 | rank2) | rank3),
+	"forms_by_rank": [rank1, rank2, rank3],
 	"object": o,
 } if {
 	raw_proxies := [p | some p in util.as_array(object.get(o, "EmailAddresses", [])); is_string(p)]
 	proxies := split(lower(concat("\n", raw_proxies)), "\n")
 	x500 := {trim_space(substring(p, 5, -1)) | some p in proxies; startswith(p, "x500:")}
 	addresses := {trim_space(substring(p, 5, -1)) | some p in proxies; startswith(p, "smtp:")} | _own_addresses(kind, o)
-	names := split(lower(concat("\n", [v | some v in object.filter(o, _name_fields); is_string(v)])), "\n")
-	plain := {trim_space(v) | some v in names}
-	parsed := {util.parse_ref(v) | _any_special(names); some v in names}
+	low := {f: trim_space(lower(v)) | some f, v in object.filter(o, _all_fields); is_string(v)}
+	special := _any_special([v | some v in low])
+	rank1 := ((_rank_forms(low, _id_fields, special) | addresses) | x500) - {""}
+	rank2 := (_rank_forms(low, _name_fields, special) - rank1) - {""}
+	rank3 := ((_rank_forms(low, _display_fields, special) - rank1) - rank2) - {""}
 	primary := _primary(kind, o, raw_proxies)
 }
 
-_any_special(names) if regex.match(`[:\[]`, concat("", names))
+_all_fields := array.concat(array.concat(_id_fields, _name_fields), _display_fields)
+
+# The lower-cased values of some fields, with their util.parse_ref forms when
+# some value of the object has ":" or "[" (rare: the regular expressions in
+# parse_ref are the costly part).
+_rank_forms(low, fields, false) := {v | some f in fields; v := low[f]}
+
+_rank_forms(low, fields, true) := {x |
+	some f in fields
+	v := low[f]
+	some x in [v, util.parse_ref(v)]
+}
+
+_any_special(names) := regex.match(`[:\[]`, concat("", names))
 
 # Contacts also answer to their external address (the Atera ticketing address).
 _own_addresses(kind, o) := {a |
@@ -181,10 +228,16 @@ _label(kind, o, primary) := sprintf("%s %q <%s>", [kind, _display(o), primary]) 
 
 _label(kind, o, "") := sprintf("%s %q", [kind, _display(o)])
 
-# The index, built once per evaluation: normalised form -> {key: true}.
-# object.union_n merges nested objects, so a form shared by several
-# recipients keeps all their keys; the merge runs in Go, not in Rego.
-_form_index := object.union_n([{f: {k: true}} | some k, r in recipients; some f in r.forms])
+# The index, built once per evaluation: normalised form -> {key: rank}
+# (1 ids and addresses, 2 names, 3 display name). object.union_n merges
+# nested objects, so a form shared by several recipients keeps all their
+# keys; the merge runs in Go, not in Rego. A form is in one rank per
+# recipient, so no value is overwritten.
+_form_index := object.union_n([{f: {k: i + 1}} |
+	some k, r in recipients
+	some i, fs in r.forms_by_rank
+	some f in fs
+])
 
 # Security principals that Get-RecipientPermission and friends list but that
 # are not recipients: they must never resolve, even to an object whose name
@@ -195,11 +248,102 @@ is_unresolvable(ref) if _unresolvable(util.parse_ref(ref))
 
 _unresolvable(r) if strings.any_prefix_match(r, _unresolvable_prefixes)
 
+# Every recipient the reference matches in any form (a name shared by a
+# mailbox and a contact gives both). resolve_best picks among them.
 resolve(ref) := ks if {
 	r := util.parse_ref(ref)
 	not _unresolvable(r)
-	ks := object.keys(_form_index[r])
+	ks := object.keys(_matches(r))
 } else := set()
+
+# The recipients matching the reference in its best-ranked form: an id or an
+# address, else an Identity/Name/Alias/UPN/account name, else a display name.
+# Exchange stores a reference as a link to one object and writes it by that
+# object's Name (or an id), so a Name match outranks another object's equal
+# display name. More than one key left: the reference is ambiguous.
+resolve_best(ref) := ks if {
+	r := util.parse_ref(ref)
+	not _unresolvable(r)
+	m := _matches(r)
+	best := min([v | some v in m])
+	ks := {k | some k, v in m; v == best}
+} else := set()
+
+ambiguous(ref) if count(resolve_best(ref)) > 1
+
+# {key: rank} for a normalised reference: its form in the index, else a
+# canonical or DOMAIN\name reference (_scoped_matches).
+_matches(r) := m if {
+	m := _form_index[r]
+} else := m if {
+	m := _scoped_matches(r)
+	count(m) > 0
+}
+
+# Older Exchange builds write a linked object by its canonical name,
+# "NAMPR04A010.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/
+# contoso.onmicrosoft.com/Atera Ticketing": the DN read backwards, as unique
+# as the DN (rank 1). Get-RecipientPermission writes trustees as
+# "NAMPR11A006\helpdesk": the forest's NetBIOS name (the first DC of the DN)
+# and the account name or alias (rank 2). Both are matched by their last
+# part as a name, kept to the recipients whose DistinguishedName has that
+# tenant OU or that DC; a recipient without a DN (a hand-written snapshot)
+# is kept too. The work is done per such reference, which is rare, rather
+# than per recipient.
+_scoped_matches(r) := {k: 1 |
+	name := trim_space(m[2])
+	some k, v in object.get(_form_index, name, {})
+	v <= 2
+	_dn_fits(k, concat("", ["cn=", replace(name, ",", "\\,"), ",ou=", m[1], ","]), "")
+} if {
+	m := regex.find_all_string_submatch_n(_canonical_pattern, r, 1)[0]
+} else := {k: 2 |
+	some k, v in object.get(_form_index, trim_space(m[2]), {})
+	v <= 2
+	_dn_fits(k, "", concat("", [",dc=", m[1], ","]))
+} if {
+	m := regex.find_all_string_submatch_n(_account_pattern, r, 1)[0]
+}
+
+_canonical_pattern := `^[^/\\]+/microsoft exchange hosted organizations/([^/]+)/(.+)$`
+
+_account_pattern := `^([^\\/=@\s]+)\\([^\\/=]+)$`
+
+# The recipient's DN (lower-cased) starts with prefix and contains part; a
+# recipient without a DN fits any.
+_dn_fits(k, prefix, part) if {
+	dn := lower(_str(recipients[k].object, "DistinguishedName"))
+	startswith(dn, prefix)
+	contains(concat("", [dn, ","]), part)
+}
+
+_dn_fits(k, _, _) if not _has_dn(k)
+
+_has_dn(k) if _str(recipients[k].object, "DistinguishedName")
+
+# Whether a reference is written in a form this package reads: an address,
+# an id, a DN, a LegacyExchangeDN (also inside "Name" [EX:...]), a canonical
+# name, DOMAIN\name, or a plain name. A reference in a known form that
+# matches nothing names no recipient of the snapshot; one in another form
+# may name one this package cannot see.
+known_form(ref) if _known_form(util.parse_ref(ref))
+
+_known_form(r) if util.is_address(r)
+
+_known_form(r) if regex.match(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`, r)
+
+_known_form(r) if regex.match(`^cn=[^,]+(,\s*(ou|dc|cn)=[^,]+)+$`, replace(r, "\\,", ""))
+
+_known_form(r) if startswith(r, "/o=")
+
+_known_form(r) if regex.match(_canonical_pattern, r)
+
+_known_form(r) if regex.match(_account_pattern, r)
+
+_known_form(r) if {
+	r != ""
+	not regex.match(`[\\/=\[\]:@]`, r)
+}
 
 # Addresses are forms too, so the form index answers; the address test keeps
 # out an object whose *name* merely looks like the address.
@@ -236,11 +380,21 @@ label(key) := sprintf("unresolved reference %q", [substring(key, 11, -1)]) if {
 	startswith(key, "unresolved:")
 }
 
+label(key) := sprintf("ambiguous reference %q (matches %s)", [ref, concat(", ", sort([recipients[k].label | some k in resolve_best(ref)]))]) if {
+	not recipients[key]
+	startswith(key, "ambiguous:")
+	ref := substring(key, 10, -1)
+}
+
 label(key) := key if {
 	not recipients[key]
 	not startswith(key, "external:")
 	not startswith(key, "unresolved:")
+	not startswith(key, "ambiguous:")
 }
+
+# The graph node for a reference that names several recipients equally well.
+ambiguous_key(ref) := concat("", ["ambiguous:", util.parse_ref(ref)])
 
 # Member rows name one object several ways; the precise fields are tried first
 # so that a shared display name cannot add a second recipient.
@@ -313,8 +467,10 @@ _pick(strong, x) := _resolve_fields(x, _weak_fields) if count(strong) == 0
 # address, "external:addr" (no recipient of the snapshot answers to it, so mail
 # leaves through it); else "unresolved:<normalised reference>".
 ref_nodes(ref) := ks if {
-	ks := resolve(ref)
-	count(ks) > 0
+	ks := resolve_best(ref)
+	count(ks) == 1
+} else := {ambiguous_key(ref)} if {
+	count(resolve_best(ref)) > 1
 } else := {external_key(r)} if {
 	r := util.parse_ref(ref)
 	util.is_address(r)

@@ -444,3 +444,131 @@ test_resolve_entry_graph_type_prefers_kind if {
 	# A type with no candidate of its kind keeps what resolved.
 	identity.resolve_entry({"@odata.type": "#microsoft.graph.group", "displayName": "Atera Ticketing"}) == {"mailbox:m", "contact:c"} with input as i
 }
+
+# ---------------------------------------------------------------------------
+# resolve_best: a reference names one object. Exchange writes references by
+# the object's Name (ForwardingAddress, ManagedBy, SentTo), an id or an
+# address; a display name is not unique. So the best-ranked form that matches
+# wins: ids and addresses, then Identity/Name/Alias/UPN, then DisplayName.
+
+_rank_input := {"snapshot": {"exchange": {
+	"Get-Mailbox": [],
+	"Get-DistributionGroup": [],
+	"Get-MailContact": [
+		# the real ticketing contact, renamed; its display name is unchanged
+		{"Name": "Atera Ticketing2", "Identity": "Atera Ticketing2", "DisplayName": "Atera Ticketing", "Guid": "c1", "ExternalEmailAddress": "SMTP:acme@ticketing.atera.com", "PrimarySmtpAddress": "acme@ticketing.atera.com"},
+		# a mistyped one holding the name
+		{"Name": "Atera Ticketing", "Identity": "Atera Ticketing", "DisplayName": "Atera Ticketing", "Guid": "c2", "ExternalEmailAddress": "SMTP:acme@ticketing.atera.cmo", "PrimarySmtpAddress": "acme@ticketing.atera.cmo"},
+		# a display name shared by two contacts, and one that is another's address
+		{"Name": "vendor-a", "DisplayName": "Vendor", "Guid": "v1", "ExternalEmailAddress": "SMTP:a@vendor.com"},
+		{"Name": "vendor-b", "DisplayName": "Vendor", "Guid": "v2", "ExternalEmailAddress": "SMTP:b@vendor.com"},
+		{"Name": "odd", "DisplayName": "a@vendor.com", "Guid": "v3", "ExternalEmailAddress": "SMTP:c@vendor.com"},
+	],
+}}}
+
+test_resolve_best_name_beats_display_name if {
+	identity.resolve("Atera Ticketing") == {"contact:c1", "contact:c2"} with input as _rank_input
+	identity.resolve_best("Atera Ticketing") == {"contact:c2"} with input as _rank_input
+	not identity.ambiguous("Atera Ticketing") with input as _rank_input
+}
+
+test_resolve_best_address_beats_display_name if {
+	identity.resolve("a@vendor.com") == {"contact:v1", "contact:v3"} with input as _rank_input
+	identity.resolve_best("a@vendor.com") == {"contact:v1"} with input as _rank_input
+}
+
+test_resolve_best_same_rank_is_ambiguous if {
+	identity.resolve_best("Vendor") == {"contact:v1", "contact:v2"} with input as _rank_input
+	identity.ambiguous("Vendor") with input as _rank_input
+	identity.ref_nodes("Vendor") == {"ambiguous:vendor"} with input as _rank_input
+	identity.label("ambiguous:vendor") == `ambiguous reference "vendor" (matches contact "Vendor" <a@vendor.com>, contact "Vendor" <b@vendor.com>)` with input as _rank_input
+}
+
+test_resolve_best_unknown_is_empty if {
+	identity.resolve_best("nobody") == set() with input as _rank_input
+	identity.resolve_best(null) == set() with input as _rank_input
+	identity.resolve_best(`NT AUTHORITY\SELF`) == set() with input as _rank_input
+}
+
+# ---------------------------------------------------------------------------
+# Canonical names and DOMAIN\name references.
+
+_canonical_input := {"snapshot": {"exchange": {
+	"Get-Mailbox": [{
+		"Name": "b8e1c4a2-3f5d-4e6a-9b7c-1d2e3f4a5b6c",
+		"Alias": "helpdesk",
+		"SamAccountName": "$K31N00-8UO0GHVQ4B1A",
+		"DisplayName": "Helpdesk",
+		"Guid": "m1",
+		"PrimarySmtpAddress": "helpdesk@contoso.com",
+		"DistinguishedName": "CN=b8e1c4a2-3f5d-4e6a-9b7c-1d2e3f4a5b6c,OU=contoso.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=NAMPR11A006,DC=PROD,DC=OUTLOOK,DC=COM",
+	}],
+	"Get-MailContact": [
+		{
+			"Name": "Atera Ticketing",
+			"Guid": "c1",
+			"ExternalEmailAddress": "SMTP:contoso@ticketing.atera.com",
+			"DistinguishedName": "CN=Atera Ticketing,OU=contoso.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=NAMPR11A006,DC=PROD,DC=OUTLOOK,DC=COM",
+		},
+		# the same name in another tenant's OU (a damaged or merged export)
+		{
+			"Name": "Atera Ticketing",
+			"Guid": "c9",
+			"ExternalEmailAddress": "SMTP:fabrikam@ticketing.atera.com",
+			"DistinguishedName": "CN=Atera Ticketing,OU=fabrikam.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=NAMPR11A006,DC=PROD,DC=OUTLOOK,DC=COM",
+		},
+		# an escaped comma in the CN
+		{
+			"Name": "Smith, John",
+			"Guid": "c3",
+			"ExternalEmailAddress": "SMTP:john@smith.example",
+			"DistinguishedName": "CN=Smith\\, John,OU=contoso.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=NAMPR11A006,DC=PROD,DC=OUTLOOK,DC=COM",
+		},
+	],
+}}}
+
+test_resolve_canonical_name_scoped_to_tenant if {
+	ref := "NAMPR11A006.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com/Atera Ticketing"
+	identity.resolve(ref) == {"contact:c1"} with input as _canonical_input
+	identity.resolve_best(ref) == {"contact:c1"} with input as _canonical_input
+	identity.resolve_best("NAMPR11A006.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/fabrikam.onmicrosoft.com/Atera Ticketing") == {"contact:c9"} with input as _canonical_input
+	identity.resolve_best("NAMPR11A006.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com/Smith, John") == {"contact:c3"} with input as _canonical_input
+	identity.resolve_best("NAMPR11A006.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com/b8e1c4a2-3f5d-4e6a-9b7c-1d2e3f4a5b6c") == {"mailbox:m1"} with input as _canonical_input
+	identity.resolve_best("NAMPR11A006.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/other.onmicrosoft.com/Atera Ticketing") == set() with input as _canonical_input
+}
+
+# Without a DistinguishedName (a hand-written snapshot) the last segment is
+# matched as a name.
+test_resolve_canonical_name_without_dn if {
+	i := {"snapshot": {"exchange": {"Get-MailContact": [{"Name": "Atera Ticketing", "Guid": "c1", "ExternalEmailAddress": "SMTP:contoso@ticketing.atera.com"}]}}}
+	identity.resolve_best("EURPR05A001.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com/Atera Ticketing") == {"contact:c1"} with input as i
+}
+
+test_resolve_domain_backslash_name if {
+	identity.resolve(`NAMPR11A006\helpdesk`) == {"mailbox:m1"} with input as _canonical_input
+	identity.resolve_best(`nampr11a006\$K31N00-8UO0GHVQ4B1A`) == {"mailbox:m1"} with input as _canonical_input
+	identity.resolve_best("$K31N00-8UO0GHVQ4B1A") == {"mailbox:m1"} with input as _canonical_input
+	identity.resolve_best(`EURPR01A001\helpdesk`) == set() with input as _canonical_input
+	identity.resolve(`NT AUTHORITY\SELF`) == set() with input as _canonical_input
+}
+
+test_resolve_domain_backslash_name_without_dn if {
+	i := {"snapshot": {"exchange": {"Get-Mailbox": [{"Name": "helpdesk", "Alias": "helpdesk", "Guid": "m1", "PrimarySmtpAddress": "helpdesk@contoso.com"}]}}}
+	identity.resolve_best(`NAMPR11A006\helpdesk`) == {"mailbox:m1"} with input as i
+}
+
+test_known_form if {
+	every ref in [
+		"Atera Ticketing", "acme@ticketing.atera.com", "SMTP:acme@ticketing.atera.com",
+		"b8e1c4a2-3f5d-4e6a-9b7c-1d2e3f4a5b6c",
+		"CN=Atera Ticketing,OU=contoso.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=NAMPR11A006,DC=PROD,DC=OUTLOOK,DC=COM",
+		"/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=abc-support",
+		`"Atera" [EX:/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=abc]`,
+		"NAMPR11A006.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com/Atera Ticketing",
+		`NAMPR11A006\helpdesk`,
+	] {
+		identity.known_form(ref)
+	}
+	not identity.known_form("contoso.onmicrosoft.com/Users/Atera Ticketing")
+	not identity.known_form("O=Contoso/OU=First Administrative Group/CN=Atera")
+}

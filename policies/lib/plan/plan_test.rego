@@ -259,6 +259,19 @@ test_graph_group_members_count_as_present if {
 	_wants(inp).group_members == []
 }
 
+# Members read through Graph are followed like Exchange's rows: the member
+# mailbox's inbox rules and the nested group's members are wanted.
+test_graph_group_members_followed if {
+	inp := _with(_group_round1, {"snapshot": {"graph": {"groupMembers": {"support@acme.com": [
+		{"@odata.type": "#microsoft.graph.orgContact", "id": "c0ffee00-0000-4000-8000-000000000001", "displayName": "Atera Ticketing", "mail": "ateraticketing@acme.com"},
+		{"@odata.type": "#microsoft.graph.user", "id": "a11ce000-1111-4222-8333-944455556666", "displayName": "alice", "mail": "alice@acme.com"},
+		{"@odata.type": "#microsoft.graph.group", "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d", "displayName": "Staff", "mail": "staff@acme.com"},
+	]}}}})
+	w := _wants(inp)
+	w.group_members == ["staff@acme.com"]
+	w.mailboxes == ["alice@acme.com"]
+}
+
 test_failed_group_members_not_asked_again if {
 	inp := _with(_group_round1, {"snapshot": {"errors": [{"source": "Get-DistributionGroupMember", "message": "support@acme.com: The operation couldn't be performed"}]}})
 	_wants(inp).group_members == []

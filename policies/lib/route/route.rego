@@ -9,7 +9,14 @@
 #   support_recipient_keys_by_kind*
 #                          {"mailbox": set, "group": set, "contact": set}
 #   routes                 set of {"method": "group"|"mailbox"|"transport_rule",
-#                          "recipient": key, "detail": string}
+#                          "recipient": key, "detail": string}; a transport
+#                          rule only when it acts now, on every message from
+#                          outside to the support address
+#   ambiguous_routes*      {"method", "recipient", "detail"} for a support
+#                          mailbox's ForwardingAddress or a rule's SentTo/action
+#                          that names several objects equally well
+#                          (identity.resolve_best), one of them a ticketing
+#                          contact: not a route, not a sure failure either
 #   method                 the single method when routes agree; else undefined
 #   forwarding_recipient*  the support recipient key of the group/mailbox
 #                          routes, when there is exactly one
@@ -17,14 +24,30 @@
 #   missing_sources*       those not collected, plus Get-DistributionGroupMember
 #                          when a support group's member list is absent
 #   missing_message*       snap.missing_message-style text for missing_sources
+#   members_missing_message(addr)*  why a group's membership is unknown
+#                          (Get-DistributionGroupMember and graph.groupMembers)
 #   enforced_transport_rules*  Get-TransportRule rows that are Enabled and Enforce
+#   active_transport_rules*    those inside their ActivationDate/ExpiryDate
+#                          window at input.now (transport.rego)
+#   transport_rule_candidates*  every rule whose SentTo names the support
+#                          recipient and whose action reaches the ticketing
+#                          contact: {"name", "recipient", "detail",
+#                          "inactive": [why it does not act], "conditions":
+#                          [what narrows the mail it acts on], "ambiguous":
+#                          [references naming several objects],
+#                          "excludes_external"}; a route when the lists are empty
+#   transport_rule_inactive_reasons(rule)*, transport_rule_conditions(rule)*
 #   edges                  set of {"from", "to", "kind", "hop", "detail"}; "to"
-#                          is a recipient key, "external:addr" or
-#                          "unresolved:ref"; kind member|forwarding|inbox_rule|
+#                          is a recipient key, "external:addr", "unresolved:ref"
+#                          or "ambiguous:ref" (identity.ref_nodes); members come
+#                          from identity.members; transport rules are the
+#                          active ones, conditional ones included (they may
+#                          act); kind member|forwarding|inbox_rule|
 #                          transport_rule; hop true for mailbox forwarding and
 #                          inbox-rule forward/redirect
 #   inbox_rules_collected(addr)*  Get-InboxRule or graph.messageRules has an
-#                          entry for that mailbox address
+#                          entry for that mailbox address (an errored source
+#                          has none: snap.per_recipient)
 package ticketguard.lib.route
 
 import data.ticketguard.lib.identity
@@ -49,12 +72,50 @@ support_recipient_keys_by_kind := {kind: keys |
 
 # A reference reaches Atera when it names a ticketing contact, or is the
 # ticketing address itself (e.g. a transport rule written with the address).
+# It names what identity.resolve_best says; when that is several objects
+# (ambiguous), only if every one of them is a ticketing contact.
 _reaches_ticketing(ref) if {
-	some k in identity.resolve(ref)
-	k in ticketing_contacts
+	ks := identity.resolve_best(ref)
+	count(ks) > 0
+	every k in ks {
+		k in ticketing_contacts
+	}
 }
 
 _reaches_ticketing(ref) if util.parse_ref(ref) == snap.ticketing_address
+
+# An ambiguous reference one of whose candidates is a ticketing contact: the
+# mail may reach Atera or go elsewhere.
+_may_reach_ticketing(ref) if {
+	not _reaches_ticketing(ref)
+	some k in identity.resolve_best(ref)
+	k in ticketing_contacts
+}
+
+_ambiguity(prop, ref) := sprintf("%s %s is ambiguous: it matches %s", [prop, util.quote(ref), _candidates_text(ref)])
+
+_candidates_text(ref) := concat(" and ", sort([identity.label(k) | some k in identity.resolve_best(ref)]))
+
+# Routes that would exist if an ambiguous reference named the contact.
+ambiguous_routes contains r if {
+	some mk in support_recipient_keys_by_kind.mailbox
+	fa := object.get(identity.recipients[mk].object, "ForwardingAddress", null)
+	not util.is_blank(fa)
+	_may_reach_ticketing(fa)
+	r := {
+		"method": "mailbox",
+		"recipient": mk,
+		"detail": sprintf("ForwardingAddress %s of %s is ambiguous: it matches %s", [util.quote(fa), identity.label(mk), _candidates_text(fa)]),
+	}
+}
+
+ambiguous_routes contains r if {
+	some c in transport_rule_candidates
+	count(c.inactive) == 0
+	count(c.conditions) == 0
+	count(c.ambiguous) > 0
+	r := {"method": "transport_rule", "recipient": c.recipient, "detail": sprintf("transport rule %s: %s", [util.quote(c.name), concat("; ", c.ambiguous)])}
+}
 
 # Method 1: the support address is a distribution group containing the contact.
 routes contains r if {
@@ -102,56 +163,16 @@ _fsa_reaches_ticketing(fsa) if {
 	k in ticketing_contacts
 }
 
-# Fallback: an enforced transport rule redirects mail sent to the support
-# recipient to the contact.
-_action_fields := ["RedirectMessageTo", "BlindCopyTo", "AddToRecipients", "CopyTo"]
-
+# Fallback: a transport rule redirects mail sent to the support recipient to
+# the contact. transport.rego decides which rules act on every message from
+# outside; only those are routes.
 routes contains r if {
-	some rule in enforced_transport_rules
-	some recipient in _rule_support_targets(rule)
-	some field in _action_fields
-	some target in util.strings(object.get(rule, field, null))
-	_reaches_ticketing(target)
-	r := {
-		"method": "transport_rule",
-		"recipient": recipient,
-		"detail": sprintf("transport rule %s (priority %v) sends mail for %s to %s (%s)", [
-			util.quote(object.get(rule, "Name", "(no name)")),
-			object.get(rule, "Priority", "unknown"),
-			identity.label(recipient),
-			_ref_label(target),
-			field,
-		]),
-	}
+	some c in transport_rule_candidates
+	count(c.inactive) == 0
+	count(c.conditions) == 0
+	count(c.ambiguous) == 0
+	r := {"method": "transport_rule", "recipient": c.recipient, "detail": c.detail}
 }
-
-# The support recipients a rule's SentTo names. When the support address is
-# named but no recipient of the snapshot has it, the node is "external:addr".
-_rule_support_targets(rule) := {k |
-	some v in util.strings(object.get(rule, "SentTo", null))
-	some k in _support_nodes(v)
-}
-
-_support_nodes(v) := ks if {
-	ks := identity.resolve(v) & support_recipients
-	count(ks) > 0
-} else := identity.node(snap.support_address) if {
-	util.parse_ref(v) == snap.support_address
-} else := set()
-
-# Real Exchange Online always returns Mode. When it is absent or null the rule
-# is taken to be enforced, but only if its State is Enabled: a hand-written or
-# trimmed snapshot should not lose a working redirect for want of Mode.
-enforced_transport_rules := [rule |
-	some rule in snap.items("Get-TransportRule")
-	is_object(rule)
-	util.eq_fold(object.get(rule, "State", null), "Enabled")
-	_enforce_mode(object.get(rule, "Mode", null))
-]
-
-_enforce_mode(null)
-
-_enforce_mode(mode) if util.eq_fold(mode, "Enforce")
 
 _ref_label(ref) := concat(", ", sort([identity.label(k) | some k in identity.ref_nodes(ref)]))
 
@@ -180,7 +201,10 @@ missing_message := concat("; ", [_missing_part(n) | some n in sort(missing_sourc
 
 _missing_part(n) := snap.missing_message([n]) if n != "Get-DistributionGroupMember"
 
-_missing_part("Get-DistributionGroupMember") := snap.recipient_missing_message("Get-DistributionGroupMember", snap.support_address)
+_missing_part("Get-DistributionGroupMember") := members_missing_message(snap.support_address)
+
+# Why a group's membership is unknown: both places it could have come from.
+members_missing_message(addr) := concat("; ", [snap.recipient_missing_message(src, addr) | some src in _member_sources])
 
 # ---------------------------------------------------------------------------
 # The delivery graph (single-redirect).
@@ -212,13 +236,21 @@ edges contains e if {
 	}
 }
 
-# Group expansion: not a redirect.
+# Group expansion: not a redirect. Membership is read only through
+# identity.members (Get-DistributionGroupMember, else graph.groupMembers;
+# nothing for an errored source), for every group of the snapshot and for any
+# address a membership list is keyed by that no group of the snapshot holds.
+_member_sources := ["Get-DistributionGroupMember", "graph.groupMembers"]
+
+_group_nodes := {k | some k, r in identity.recipients; r.kind == "group"} | {n |
+	some src in _member_sources
+	some addr, _ in snap.per_recipient_all(src)
+	some n in identity.node(addr)
+}
+
 edges contains e if {
-	some addr, rows in snap.per_recipient_all("Get-DistributionGroupMember")
-	rows != null
-	some from in identity.node(addr)
-	some row in util.as_array(rows)
-	some to in identity.entry_nodes(row)
+	some from in _group_nodes
+	some to in identity.members(from)
 	e := {
 		"from": from, "to": to, "kind": "member", "hop": false,
 		"detail": sprintf("%s has member %s", [identity.label(from), identity.label(to)]),
@@ -284,7 +316,7 @@ _rule_on(enabled) if not util.is_false(enabled)
 # Transport rules: the message is redirected or copied in transport, which is
 # not an inbox-rule hop.
 edges contains e if {
-	some rule in enforced_transport_rules
+	some rule in active_transport_rules
 	some sent_to in util.strings(object.get(rule, "SentTo", null))
 	some from in identity.ref_nodes(sent_to)
 	some field in _action_fields
@@ -292,12 +324,18 @@ edges contains e if {
 	some to in identity.ref_nodes(target)
 	e := {
 		"from": from, "to": to, "kind": "transport_rule", "hop": false,
-		"detail": sprintf("transport rule %s: mail sent to %s, %s %s", [
+		"detail": sprintf("transport rule %s: mail sent to %s, %s %s%s", [
 			util.quote(object.get(rule, "Name", "(no name)")),
 			identity.label(from), field, identity.label(to),
+			_conditional_note(rule),
 		]),
 	}
 }
+
+# A conditional rule may act, so it is an edge; the path text says so.
+_conditional_note(rule) := " (the rule acts only under conditions: see the support-route check)" if {
+	count(transport_rule_conditions(rule)) > 0
+} else := ""
 
 inbox_rules_collected(addr) if snap.per_recipient("Get-InboxRule", addr)
 

@@ -105,6 +105,27 @@ test_route_group_member_by_guid_only if {
 	route.method == "group" with input as i
 }
 
+test_route_and_edges_group_members_from_graph if {
+	i := json.patch(_snapshot({"Get-DistributionGroup": [_group]}), [{"op": "add", "path": "/snapshot/graph", "value": {"groupMembers": {"support@acme.com": [
+		{"@odata.type": "#microsoft.graph.orgContact", "id": "c-guid", "displayName": "Atera Ticketing", "mail": "ateraticketing@acme.com"},
+		{"@odata.type": "#microsoft.graph.user", "id": "u-guid", "displayName": "Bob", "mail": "bob@elsewhere.com"},
+	]}}}])
+	route.method == "group" with input as i
+	route.missing_sources == set() with input as i
+	{[e.from, e.to, e.kind] | some e in route.edges} == {
+		["group:g-guid", "contact:c-guid", "member"],
+		["group:g-guid", "external:bob@elsewhere.com", "member"],
+	} with input as i
+}
+
+# An errored Get-DistributionGroupMember is not read, even with rows in it.
+test_no_edges_from_errored_group_members if {
+	i := json.patch(_group_input, [{"op": "add", "path": "/snapshot/errors", "value": [{"source": "Get-DistributionGroupMember", "message": "partial"}]}])
+	route.routes == set() with input as i
+	{e | some e in route.edges; e.kind == "member"} == set() with input as i
+	route.missing_sources == {"Get-DistributionGroupMember"} with input as i
+}
+
 test_no_route_group_without_contact_member if {
 	i := _snapshot({
 		"Get-DistributionGroup": [_group],
@@ -119,7 +140,7 @@ test_group_members_not_collected_is_missing if {
 	i := _snapshot({"Get-DistributionGroup": [_group]})
 	route.routes == set() with input as i
 	route.missing_sources == {"Get-DistributionGroupMember"} with input as i
-	route.missing_message == "Get-DistributionGroupMember was not collected" with input as i
+	route.missing_message == "Get-DistributionGroupMember was not collected; graph.groupMembers was not collected" with input as i
 }
 
 test_support_group_members_absent_from_collected_cmdlet if {
@@ -128,7 +149,7 @@ test_support_group_members_absent_from_collected_cmdlet if {
 		"Get-DistributionGroupMember": {"other@acme.com": []},
 	})
 	route.missing_sources == {"Get-DistributionGroupMember"} with input as i
-	route.missing_message == "Get-DistributionGroupMember for support@acme.com was not collected" with input as i
+	route.missing_message == "Get-DistributionGroupMember for support@acme.com was not collected; graph.groupMembers was not collected" with input as i
 }
 
 test_route_mailbox_forwarding_address_every_form if {
@@ -191,6 +212,65 @@ test_no_route_same_name_different_form if {
 		],
 	})
 	route.routes == set() with input as i
+}
+
+# Two objects answer to a ForwardingAddress equally well: the forwarding goes
+# to one of them, and which one the snapshot cannot tell.
+_twin := {
+	"Name": "atera-twin",
+	"DisplayName": "Atera Ticketing",
+	"Guid": "t-guid",
+	"ExternalEmailAddress": "SMTP:acme@ticketing.atera.cmo",
+	"PrimarySmtpAddress": "acme@ticketing.atera.cmo",
+}
+
+_real_by_display := object.union(_contact, {"Name": "atera-real"})
+
+test_ambiguous_forwarding_address_is_no_route if {
+	i := _snapshot({
+		"Get-MailContact": [_real_by_display, _twin],
+		"Get-Mailbox": [_mailbox({"ForwardingAddress": "Atera Ticketing"})],
+	})
+	route.routes == set() with input as i
+	route.ambiguous_routes == {{
+		"method": "mailbox",
+		"recipient": "mailbox:m-guid",
+		"detail": `ForwardingAddress "Atera Ticketing" of mailbox "Support" <support@acme.com> is ambiguous: it matches contact "Atera Ticketing" <acme@ticketing.atera.cmo> and contact "Atera Ticketing" <ateraticketing@acme.com>`,
+	}} with input as i
+	{[e.from, e.to] | some e in route.edges; e.kind == "forwarding"} == {["mailbox:m-guid", "ambiguous:atera ticketing"]} with input as i
+}
+
+# A Name match outranks another object's display name: not ambiguous.
+test_forwarding_address_name_outranks_display_name if {
+	named_twin := object.union(_twin, {"Name": "Atera Ticketing"})
+	i := _snapshot({
+		"Get-MailContact": [_real_by_display, named_twin],
+		"Get-Mailbox": [_mailbox({"ForwardingAddress": "Atera Ticketing"})],
+	})
+	route.routes == set() with input as i
+	route.ambiguous_routes == set() with input as i
+	{[e.from, e.to] | some e in route.edges; e.kind == "forwarding"} == {["mailbox:m-guid", "contact:t-guid"]} with input as i
+}
+
+# Both candidates are ticketing contacts: the mail reaches Atera either way.
+test_ambiguous_between_ticketing_contacts_is_a_route if {
+	other := object.union(_twin, {"ExternalEmailAddress": "SMTP:acme@ticketing.atera.com"})
+	i := _snapshot({
+		"Get-MailContact": [_real_by_display, other],
+		"Get-Mailbox": [_mailbox({"ForwardingAddress": "Atera Ticketing"})],
+	})
+	route.method == "mailbox" with input as i
+}
+
+test_ambiguous_transport_rule_target_is_no_route if {
+	i := _snapshot({
+		"Get-MailContact": [_real_by_display, _twin],
+		"Get-Mailbox": [_mailbox({})],
+		"Get-TransportRule": [_rule({"RedirectMessageTo": "Atera Ticketing"})],
+	})
+	route.routes == set() with input as i
+	some c in route.transport_rule_candidates with input as i
+	c.ambiguous == [`RedirectMessageTo "Atera Ticketing" is ambiguous: it matches contact "Atera Ticketing" <acme@ticketing.atera.cmo> and contact "Atera Ticketing" <ateraticketing@acme.com>`]
 }
 
 _rule(over) := object.union(
@@ -261,6 +341,127 @@ test_transport_rule_absent_mode_is_enforce_when_enabled if {
 	rule := json.remove(_rule({}), ["Mode"])
 	route.method == "transport_rule" with input as _rule_input(rule)
 	route.routes == set() with input as _rule_input(json.remove(_rule({"State": "Disabled"}), ["Mode"]))
+}
+
+# ---------------------------------------------------------------------------
+# A transport rule only delivers support mail when it acts on every message
+# from outside: inside its activation window, with no condition or exception
+# beyond the recipient being the support address.
+
+_now := {"now": "2026-11-27T06:00:00Z", "now_ns": 1795759200000000000}
+
+_dated(rule) := object.union(_rule_input(rule), _now)
+
+test_transport_rule_expired_is_not_a_route if {
+	i := _dated(_rule({"ActivationDate": null, "ExpiryDate": "2025-01-01T00:00:00.0000000+00:00"}))
+	route.routes == set() with input as i
+	route.active_transport_rules == [] with input as i
+	some c in route.transport_rule_candidates with input as i
+	c.inactive == [`ExpiryDate = "2025-01-01T00:00:00.0000000+00:00", before the evaluation time 2026-11-27T06:00:00Z (the rule has expired and no longer acts)`]
+}
+
+test_transport_rule_not_yet_active_is_not_a_route if {
+	i := _dated(_rule({"ActivationDate": "/Date(1811808000000)/"}))
+	route.routes == set() with input as i
+	some c in route.transport_rule_candidates with input as i
+	c.inactive == [`ActivationDate = "/Date(1811808000000)/", after the evaluation time 2026-11-27T06:00:00Z (the rule does not act yet)`]
+}
+
+test_transport_rule_inside_its_window_is_a_route if {
+	i := _dated(_rule({"ActivationDate": "2026-01-01T00:00:00.0000000+00:00", "ExpiryDate": "2027-01-01T00:00:00+00:00"}))
+	route.method == "transport_rule" with input as i
+}
+
+# A date that cannot be read, or no evaluation time to compare it with:
+# whether the rule acts is unknown.
+test_transport_rule_unreadable_date_is_a_condition if {
+	every i in [
+		_dated(_rule({"ExpiryDate": "1/1/2025 12:00:00 AM"})),
+		_rule_input(_rule({"ExpiryDate": "2025-01-01T00:00:00Z"})),
+	] {
+		route.routes == set() with input as i
+		some c in route.transport_rule_candidates with input as i
+		some cond in c.conditions
+		contains(cond, "ExpiryDate")
+	}
+}
+
+test_transport_rule_conditions_are_not_routes if {
+	every over in [
+		{"FromScope": "InOrganization"},
+		{"ExceptIfFromScope": "NotInOrganization"},
+		{"SubjectContainsWords": ["urgent"]},
+		{"ExceptIfSubjectOrBodyContainsWords": "unsubscribe"},
+		{"FromMemberOf": ["VIP customers"]},
+		{"SenderDomainIs": ["fabrikam.com"]},
+		{"HeaderContainsWords": ["x"], "HeaderContainsMessageHeader": "X-Customer"},
+		{"MessageTypeMatches": "AutoForward"},
+		{"HasAttachment": true},
+		{"SCLOver": 5},
+		{"SentToScope": "NotInOrganization"},
+		{"RecipientDomainIs": ["contoso.com"]},
+		{"DeleteMessage": true},
+		{"ModerateMessageByUser": ["boss@acme.com"]},
+		{"SomeFuturePredicate": "x"},
+		{"Conditions": ["Microsoft.Exchange.MessagingPolicies.Rules.Tasks.SentToPredicate", "Microsoft.Exchange.MessagingPolicies.Rules.Tasks.FromAddressContainsPredicate"]},
+	] {
+		i := _rule_input(_rule(over))
+		route.routes == set() with input as i
+		some c in route.transport_rule_candidates with input as i
+		count(c.conditions) > 0
+	}
+}
+
+test_transport_rule_condition_text if {
+	i := _rule_input(_rule({"FromScope": "InOrganization", "SubjectContainsWords": ["urgent"]}))
+	some c in route.transport_rule_candidates with input as i
+	c.excludes_external == true
+	c.conditions == [
+		`FromScope = "InOrganization" (only senders inside the organisation match: customers writing from outside are never redirected)`,
+		`SubjectContainsWords = ["urgent"] (a condition: the rule acts only on messages that match it)`,
+	]
+}
+
+# Properties that do not narrow which support mail is redirected.
+test_transport_rule_benign_properties_keep_the_route if {
+	every over in [
+		{"FromScope": "NotInOrganization"},
+		{"ExceptIfFromScope": "InOrganization"},
+		{"SentToScope": "InOrganization"},
+		{"RecipientDomainIs": ["ACME.com"]},
+		{"RecipientAddressContainsWords": ["support"]},
+		{"AnyOfRecipientAddressMatchesPatterns": ["^support@"]},
+		{"Comments": "Atera", "Description": "If the message...", "DeleteMessage": false, "Quarantine": false, "StopRuleProcessing": true},
+		{"PrependSubject": "[Ticket] ", "SetAuditSeverity": "", "ExceptIfHasSenderOverride": false, "HeaderContainsMessageHeader": "X-Ignored"},
+		{"Conditions": ["Microsoft.Exchange.MessagingPolicies.Rules.Tasks.SentToPredicate"], "Exceptions": null, "Actions": ["Microsoft.Exchange.MessagingPolicies.Rules.Tasks.RedirectMessageAction"]},
+		{"Priority@data.type": "System.Int32", "RuleErrorAction": "Ignore", "SenderAddressLocation": "Header", "RuleSubType": "None", "UseLegacyRegex": false},
+	] {
+		route.method == "transport_rule" with input as _rule_input(_rule(over))
+	}
+}
+
+# An earlier rule that stops rule processing may keep the redirect from
+# running at all.
+test_transport_rule_after_stop_rule_processing_is_conditional if {
+	stop := {"Name": "Tag newsletters", "State": "Enabled", "Mode": "Enforce", "Priority": 0, "SubjectContainsWords": ["newsletter"], "StopRuleProcessing": true}
+	i := _snapshot({"Get-Mailbox": [_mailbox({})], "Get-TransportRule": [stop, _rule({"Priority": 1})]})
+	route.routes == set() with input as i
+	some c in route.transport_rule_candidates with input as i
+	some cond in c.conditions
+	contains(cond, `transport rule "Tag newsletters" (priority 0) runs first and has StopRuleProcessing = true`)
+
+	# after it, not before
+	j := _snapshot({"Get-Mailbox": [_mailbox({})], "Get-TransportRule": [object.union(stop, {"Priority": 2}), _rule({"Priority": 1})]})
+	route.method == "transport_rule" with input as j
+}
+
+# Expired and conditional rules redirect nothing for sure: an expired one is
+# no edge of the delivery graph; a conditional one may act, so it stays one.
+test_edges_skip_expired_rules if {
+	expired := _dated(_rule({"ExpiryDate": "2025-01-01T00:00:00Z"}))
+	{e | some e in route.edges; e.kind == "transport_rule"} == set() with input as expired
+	conditional := _dated(_rule({"SubjectContainsWords": ["urgent"]}))
+	count({e | some e in route.edges; e.kind == "transport_rule"}) == 1 with input as conditional
 }
 
 test_methods_disagree if {

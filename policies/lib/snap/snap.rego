@@ -24,6 +24,10 @@
 #   items(name)                the normalised array, [] when absent
 #   per_recipient(name, addr)  array for that recipient; undefined when absent
 #   per_recipient_all(name)*   the whole per-recipient object, {} when absent
+#                              (per_recipient and per_recipient_all treat an
+#                              errored source as absent, even with data)
+#   has_entry(name, addr)*     the recipient's entry is present, errored
+#                              source or not (collection planning only)
 #   ticketing_address          normalised; undefined when not declared
 #   support_address            normalised; undefined when not declared
 #   atera_declared             both addresses declared
@@ -115,7 +119,13 @@ items(name) := v if {
 	is_object(v)
 } else := []
 
+# An errored source is absent here even when it holds rows: the collector
+# records one error for the whole cmdlet when any recipient's read failed,
+# and README promises that an entry in errors marks its source as failed
+# even if data is present. Group membership or inbox rules read from what
+# was fetched before the failure must never pass a check.
 per_recipient_all(name) := v if {
+	not errored(name)
 	v := _raw(name)
 	is_object(v)
 } else := {}
@@ -123,6 +133,15 @@ per_recipient_all(name) := v if {
 per_recipient(name, addr) := util.as_array(v) if {
 	v := per_recipient_all(name)[util.norm_addr(addr)]
 	v != null
+}
+
+# has_entry is for the collection planner only: whether the snapshot holds a
+# (non-null) entry for that recipient, errored source or not. Asking again for
+# a recipient whose rows are there would not clear the error.
+has_entry(name, addr) if {
+	all := _raw(name)
+	is_object(all)
+	all[util.norm_addr(addr)] != null
 }
 
 _atera := a if {

@@ -171,3 +171,40 @@ test_graph_colon_name_reads_section if {
 	snap.per_recipient("graph:messageRules", "support@acme.com") == [{"displayName": "fwd"}] with input as _input
 	snap.collected("graph:messageRules") with input as _input
 }
+
+# README: "An entry in errors marks its source as failed even if data is
+# present". A partial per-recipient read (one recipient's rows fetched, then
+# a 403 for the next) must not be read as complete data for anyone.
+_errored_with_data := {"snapshot": {
+	"exchange": {
+		"Get-DistributionGroupMember": {"support@acme.com": [{"Name": "Atera"}]},
+		"Get-InboxRule": {"support@acme.com": []},
+	},
+	"graph": {"messageRules": {"support@acme.com": [{"displayName": "fwd"}]}},
+	"errors": [
+		{"source": "Get-DistributionGroupMember", "message": "partial: 403 for other@acme.com"},
+		{"source": "Get-InboxRule", "message": "timeout"},
+		{"source": "graph:messageRules", "message": "429 after 3 attempts"},
+	],
+}}
+
+test_per_recipient_errored_source_is_undefined if {
+	not snap.per_recipient("Get-DistributionGroupMember", "support@acme.com") with input as _errored_with_data
+	not snap.per_recipient("Get-InboxRule", "support@acme.com") with input as _errored_with_data
+	not snap.per_recipient("graph.messageRules", "support@acme.com") with input as _errored_with_data
+}
+
+test_per_recipient_all_errored_source_is_empty if {
+	snap.per_recipient_all("Get-DistributionGroupMember") == {} with input as _errored_with_data
+	snap.per_recipient_all("Get-InboxRule") == {} with input as _errored_with_data
+	snap.per_recipient_all("graph.messageRules") == {} with input as _errored_with_data
+}
+
+# The collection planner still sees the rows (asking again would not clear
+# the error), through has_entry.
+test_has_entry_ignores_errors if {
+	snap.has_entry("Get-DistributionGroupMember", "SMTP:Support@acme.com") with input as _errored_with_data
+	snap.has_entry("graph:messageRules", "support@acme.com") with input as _errored_with_data
+	not snap.has_entry("Get-DistributionGroupMember", "other@acme.com") with input as _errored_with_data
+	not snap.has_entry("Get-DistributionGroupMember", "support@acme.com") with input as {"snapshot": {"exchange": {"Get-DistributionGroupMember": {"support@acme.com": null}}}}
+}
