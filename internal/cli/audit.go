@@ -59,7 +59,7 @@ func runAudit(cmd *cobra.Command, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(o.config)
+	cfg, err := loadConfigForCollection(o.config, o.tenants)
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func runCollect(cmd *cobra.Command, o *collectOptions) error {
 	if o.out == "" {
 		return usageErrorf(cmd, "collect needs --out DIR: where to write the snapshots")
 	}
-	cfg, err := loadConfig(o.config)
+	cfg, err := loadConfigForCollection(o.config, o.tenants)
 	if err != nil {
 		return err
 	}
@@ -118,6 +118,21 @@ func loadConfig(path string) (*config.Config, error) {
 			msg = fmt.Sprintf("%s: no such file: pass --config FILE (docs/ticketguard.example.yaml is a commented example; 'ticketguard simulate' writes one for the simulator)", path)
 		}
 		return nil, &exitError{code: result.ExitUsage, msg: msg}
+	}
+	return cfg, nil
+}
+
+// loadConfigForCollection loads the configuration and reads every secret the
+// given tenants (all when none) will need, so a missing variable or file is
+// a configuration error (exit 2, with its line and field) before any tenant
+// is contacted, not a tenant that "failed to collect".
+func loadConfigForCollection(path string, tenants []string) (*config.Config, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckSecrets(path, tenants...); err != nil {
+		return nil, &exitError{code: result.ExitUsage, msg: err.Error()}
 	}
 	return cfg, nil
 }

@@ -291,3 +291,41 @@ func TestCollectAndAuditKeepSecrets(t *testing.T) {
 		t.Errorf("contoso smtp_probe = %v (%v), want a failed login", doc.Probe, err)
 	}
 }
+
+// A secret that cannot be read is a configuration error found before any
+// tenant is contacted: exit 2 with the line and field, for every command
+// that collects.
+func TestCollectUnreadableSecretIsConfigError(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "ticketguard.yaml")
+	yaml := `version: 1
+tenants:
+  - name: acme
+    tenant_id: 7f0c3c8e-2a4b-4c1d-9e5f-0a1b2c3d4e5f
+    client_id: 1b2c3d4e-5f60-4718-293a-4b5c6d7e8f90
+    client_secret: {file: acme-secret-missing}
+    atera:
+      ticketing_address: acme@ticketing.atera.com
+      support_address: support@acme.example
+      smtp: null
+`
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"collect", "--config", cfg, "--out", filepath.Join(dir, "snaps")},
+		{"audit", "--config", cfg},
+		{"run", "--once", "--config", cfg, "--store", filepath.Join(dir, "tg.db")},
+	} {
+		r := ticketguard(t, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, cfg+":6: tenants[0].client_secret:") || !strings.Contains(r.stderr, "acme-secret-missing") {
+			t.Errorf("%v: want exit 2 naming line 6 and the field:\n%s", args, r)
+		}
+		if r.stdout != "" {
+			t.Errorf("%v: a configuration error must produce no report:\n%s", args, r.stdout)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "snaps")); err == nil {
+		t.Error("collect wrote a snapshot directory for a configuration it rejected")
+	}
+}

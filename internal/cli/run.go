@@ -71,7 +71,7 @@ func runOnce(cmd *cobra.Command, o *runOptions) error {
 		return usageErrorf(cmd, "--jitter must not be negative, got %s", o.jitter)
 	}
 	ctx := cmd.Context()
-	cfg, err := loadConfig(o.config)
+	cfg, err := loadConfigForCollection(o.config, o.tenants)
 	if err != nil {
 		return err
 	}

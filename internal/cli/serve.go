@@ -112,7 +112,7 @@ func openService(cmd *cobra.Command, o *serviceOptions, cfg *config.Config) (*se
 		return nil, usageErrorf(cmd, "%v", err)
 	}
 	if cfg == nil {
-		if cfg, err = loadConfig(o.config); err != nil {
+		if cfg, err = loadConfigForCollection(o.config, nil); err != nil {
 			return nil, err
 		}
 	}

@@ -20,6 +20,11 @@ import (
 type Secret struct {
 	Env  string // environment variable name
 	File string // file path; relative paths are resolved against the configuration file's directory
+
+	// Where the reference is written, so an unreadable secret is reported as
+	// a configuration error with its line and field (see CheckSecrets).
+	line  int
+	field string
 }
 
 // ErrNoSecret is returned by Resolve and Bytes on a zero Secret.
@@ -49,6 +54,8 @@ func (s *Secret) UnmarshalYAML(ctx context.Context, node ast.Node) error {
 }
 
 func (s *Secret) decode(node ast.Node) error {
+	s.line = lineOf(node)
+	s.field = strings.TrimPrefix(node.GetPath(), "$.")
 	switch node.Type() {
 	case ast.MappingType, ast.MappingValueType:
 	case ast.SequenceType:
