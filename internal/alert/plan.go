@@ -35,6 +35,10 @@ const DefaultWaiverWarning = 7 * 24 * time.Hour
 // waiver expiry; check ids cannot contain ':'.
 const waiverKeyPrefix = "waiver:"
 
+// heldKeyPrefix keys the alert-state row that remembers a check's failure
+// while the check is indeterminate (its data could not be collected).
+const heldKeyPrefix = "held:"
+
 // Reason says why a message is sent.
 type Reason string
 
@@ -159,30 +163,62 @@ func Plan(in Input) Decision {
 		repeatDue bool
 	)
 	resolvedNow := map[string]bool{}
+	var held []store.AlertState // failures remembered through an outage
 	for i, r := range t.Results {
 		id := r.Check.ID
 		prev, had := in.Prev[id]
 		was := classOf(prev.Status)
+		// A failure that went indeterminate (collection broke) is
+		// remembered, so that when the data is back the same failure is
+		// not announced as new, in a new thread, all over again.
+		hk := heldKeyPrefix + id
+		heldFailure := in.Prev[hk]
+		if classOf(heldFailure.Status) != classFail {
+			heldFailure = store.AlertState{}
+		}
 		st := store.AlertState{Tenant: t.Name, CheckID: id, Status: r.Status, ThreadKey: t.Name}
 		if had && classOf(r.Status) == was {
 			st.LastNotifiedAt = prev.LastNotifiedAt
 		}
+		keepHeld := false
 		switch now := classOf(r.Status); {
+		case now == classFail && was == classUnsure && heldFailure.Status != "":
+			// Back from an outage, still failing: nothing new to say.
+			st.LastNotifiedAt = heldFailure.LastNotifiedAt
+			unchanged = append(unchanged, i)
+			if in.Repeat > 0 && !in.Now.Before(st.LastNotifiedAt.Add(in.Repeat)) {
+				repeatDue = true
+			}
 		case now == classFail && was != classFail:
 			d.NewFailures = append(d.NewFailures, r)
 			st.LastNotifiedAt = in.Now
 		case now == classUnsure && was != classUnsure:
 			d.NewIndeterminate = append(d.NewIndeterminate, r)
 			st.LastNotifiedAt = in.Now
+			if was == classFail {
+				heldFailure = prev
+				keepHeld = true
+			}
 		case now == classOK && (was == classFail || was == classUnsure):
-			d.Resolved = append(d.Resolved, notifiers.Resolved{Result: r, Was: prev.Status})
+			from := prev.Status
+			if heldFailure.Status != "" {
+				from = heldFailure.Status
+			}
+			d.Resolved = append(d.Resolved, notifiers.Resolved{Result: r, Was: from})
 			st.LastNotifiedAt = in.Now
 			resolvedNow[id] = true
 		case now == classFail || now == classUnsure:
+			keepHeld = now == classUnsure
 			unchanged = append(unchanged, i)
 			if in.Repeat > 0 && (st.LastNotifiedAt.IsZero() || !in.Now.Before(st.LastNotifiedAt.Add(in.Repeat))) {
 				repeatDue = true
 			}
+		}
+		if keepHeld && heldFailure.Status != "" {
+			held = append(held, store.AlertState{Tenant: t.Name, CheckID: hk, Status: heldFailure.Status, LastNotifiedAt: heldFailure.LastNotifiedAt, ThreadKey: t.Name})
+		} else if _, was := in.Prev[hk]; was {
+			// Cleared: an empty status is "nothing held".
+			held = append(held, store.AlertState{Tenant: t.Name, CheckID: hk, ThreadKey: t.Name})
 		}
 		states = append(states, st)
 	}
@@ -192,6 +228,7 @@ func Plan(in Input) Decision {
 			states[i].LastNotifiedAt = in.Now
 		}
 	}
+	states = append(states, held...)
 
 	for _, r := range t.Results {
 		w := r.Waiver

@@ -252,3 +252,51 @@ func TestPlanWaiverResolvingIsNotAlsoExpiring(t *testing.T) {
 		t.Errorf("the expiry shown in the resolved line is not remembered: %+v", row)
 	}
 }
+
+// stateMap turns a decision's state into the Prev of the next run, as the
+// store would hand it back.
+func stateMap(d Decision) map[string]store.AlertState {
+	m := map[string]store.AlertState{}
+	for _, s := range d.State {
+		m[s.CheckID] = s
+	}
+	return m
+}
+
+// A collection outage between two runs that both see the same failure must
+// not announce that failure again as new (in a new thread), and when the
+// check later passes the resolution names the failure, not the outage.
+func TestPlanOutageDoesNotReannounceFailures(t *testing.T) {
+	first := plan(nil, t0, res("a", result.Fail), res("b", result.Pass))
+	if got := ids(first.Digest.NewFailures); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("first run new failures = %v", got)
+	}
+	outage := plan(stateMap(first), t0.Add(time.Hour), res("a", result.Indeterminate), res("b", result.Indeterminate))
+	if got := ids(outage.Digest.NewIndeterminate); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("outage: new indeterminate = %v, want a and b", got)
+	}
+	still := plan(stateMap(outage), t0.Add(2*time.Hour), res("a", result.Indeterminate), res("b", result.Indeterminate))
+	if len(still.Reasons) != 0 {
+		t.Errorf("an unchanged outage must send nothing, got %v", still.Reasons)
+	}
+	back := plan(stateMap(still), t0.Add(3*time.Hour), res("a", result.Fail), res("b", result.Pass))
+	if len(back.Digest.NewFailures) != 0 {
+		t.Errorf("failure a was announced before the outage; announced again as new: %v", ids(back.Digest.NewFailures))
+	}
+	if len(back.Digest.Resolved) != 1 || back.Digest.Resolved[0].Result.Check.ID != "b" {
+		t.Errorf("b is evaluated again after the outage: resolved = %+v", back.Digest.Resolved)
+	}
+	fixed := plan(stateMap(outage), t0.Add(3*time.Hour), res("a", result.Pass), res("b", result.Pass))
+	var was result.Status
+	for _, r := range fixed.Digest.Resolved {
+		if r.Result.Check.ID == "a" {
+			was = r.Was
+		}
+	}
+	if was != result.Fail {
+		t.Errorf("a fixed during the outage resolves from %q, want fail", was)
+	}
+	if s := stateOf(fixed, heldKeyPrefix+"a"); s.Status != "" {
+		t.Errorf("the held failure must be cleared once a passes, got %+v", s)
+	}
+}
