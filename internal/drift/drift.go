@@ -27,6 +27,7 @@ import (
 	"math/big"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // What happened to an object or a property.
@@ -223,4 +224,62 @@ func unionKeys[V any](a, b map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Uncollected lists the sources collected in after but not in before: what a
+// comparison with before cannot say anything about (a cmdlet failed in that
+// run). The caller compares those against an older view that has them.
+func Uncollected(before, after map[string]any) []string {
+	var out []string
+	for key, v := range after {
+		o := parse(v)
+		if o.kind != sourceKind || o.props["collected"] != true {
+			continue
+		}
+		id := strings.TrimPrefix(key, "source:")
+		if !collected(before, id) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Covers reports whether every source is collected in view.
+func Covers(view map[string]any, sources []string) bool {
+	for _, s := range sources {
+		if !collected(view, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// CompareSources is Compare restricted to the objects that depend on one of
+// sources; it bridges a run in which those sources failed, so a change made
+// around a partial run is still reported once.
+func CompareSources(before, after map[string]any, sources []string) []Change {
+	want := map[string]bool{}
+	for _, s := range sources {
+		want[s] = true
+	}
+	depends := func(key string) bool {
+		for _, view := range []map[string]any{before, after} {
+			if v, ok := view[key]; ok {
+				for _, s := range parse(v).sources {
+					if want[s] {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	var out []Change
+	for _, c := range Compare(before, after) {
+		if c.Kind != sourceKind && depends(c.Key) {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -273,3 +273,35 @@ func TestCollectionFailureIsNotRemoval(t *testing.T) {
 		t.Fatalf("want only the source Get-Mailbox collected true → false, got %d changes", len(changes))
 	}
 }
+
+// A change made while a run was partial (Get-Mailbox failed in run B) is not
+// visible between B and C, but Uncollected names the source and
+// CompareSources against run A reports exactly that change.
+func TestPartialRunBridgedByOlderRun(t *testing.T) {
+	a := view(t, mailboxTenant, nil)
+	b := view(t, mailboxTenant, func(doc map[string]any) {
+		doc["errors"] = []any{map[string]any{"source": "Get-Mailbox", "message": "throttled"}}
+	})
+	c := view(t, mailboxTenant, func(doc map[string]any) {
+		support(t, doc)["DeliverToMailboxAndForward"] = false
+	})
+	for _, ch := range drift.Compare(b, c) {
+		if ch.Property == "DeliverToMailboxAndForward" {
+			t.Fatalf("B did not collect Get-Mailbox, yet B→C reports %v", ch)
+		}
+	}
+	missing := drift.Uncollected(b, c)
+	if !slices.Contains(missing, "Get-Mailbox") {
+		t.Fatalf("Uncollected(B, C) = %v, want Get-Mailbox", missing)
+	}
+	if !drift.Covers(a, missing) || drift.Covers(b, missing) {
+		t.Errorf("Covers: A has every missing source, B does not")
+	}
+	bridged := drift.CompareSources(a, c, missing)
+	if len(bridged) != 1 || bridged[0].Property != "DeliverToMailboxAndForward" || bridged[0].Key != supportKey {
+		t.Errorf("CompareSources(A, C) = %v, want the one DeliverToMailboxAndForward change", bridged)
+	}
+	if got := drift.CompareSources(a, a, missing); len(got) != 0 {
+		t.Errorf("no change, yet CompareSources reports %v", got)
+	}
+}

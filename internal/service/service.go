@@ -358,6 +358,30 @@ func (s *Service) evaluate(ctx context.Context, t config.Tenant, oc collect.Outc
 
 // drift compares the new snapshot's view with the previous run's and the
 // baseline's, and adds the events to the record.
+// bridgeLookback bounds how many older runs bridgeDrift reads.
+const bridgeLookback = 10
+
+// bridgeDrift compares the objects of the missing sources with the newest run
+// before prevID that collected all of them.
+func (s *Service) bridgeDrift(ctx context.Context, tenant string, prevID int64, view map[string]any, missing []string, viewOf func(int64) (map[string]any, error)) []drift.Change {
+	runs, err := s.st.Runs(ctx, tenant, bridgeLookback+1)
+	if err != nil {
+		s.log.Warn("older runs unreadable: drift of sources that failed last run not checked", "tenant", tenant, "error", s.red.redact(err.Error()))
+		return nil
+	}
+	for _, r := range runs {
+		if r.ID >= prevID || !r.HasSnapshot {
+			continue
+		}
+		old, err := viewOf(r.ID)
+		if err != nil || !drift.Covers(old, missing) {
+			continue
+		}
+		return drift.CompareSources(old, view, missing)
+	}
+	return nil
+}
+
 func (s *Service) drift(ctx context.Context, tenant string, doc *snapshot.Document, out *Outcome, rec *store.RunRecord) error {
 	view, err := s.engine.View(ctx, doc.Data)
 	if err != nil {
@@ -397,6 +421,13 @@ func (s *Service) drift(ctx context.Context, tenant string, doc *snapshot.Docume
 			s.log.Warn("previous snapshot unreadable: no drift this run", "tenant", tenant, "run", prev.ID, "error", s.red.redact(err.Error()))
 		} else {
 			out.Drift = drift.Compare(pv, view)
+			// Sources that failed in the previous run hide what changed
+			// since the run before it: compare those objects with the
+			// latest older run that collected them, so a partial run
+			// never swallows a change.
+			if missing := drift.Uncollected(pv, view); len(missing) > 0 {
+				out.Drift = append(out.Drift, s.bridgeDrift(ctx, tenant, prev.ID, view, missing, viewOf)...)
+			}
 			evs, err := driftEvents(store.AgainstPrevious, prev.ID, out.Drift)
 			if err != nil {
 				return fmt.Errorf("tenant %s: %w", tenant, err)
