@@ -14,7 +14,7 @@ import (
 //     computed against the latest one),
 //   - the newest run of each of the last keepDailyDays calendar days (UTC),
 //     today included,
-//   - the tenant's baseline run,
+//   - the tenant's baseline run, and its newest run with a snapshot,
 //   - every run with an outbox message not yet sent (nor abandoned).
 //
 // Messages enqueued outside a run are deleted once delivered (or abandoned)
@@ -119,24 +119,30 @@ func (s *Store) Prune(ctx context.Context, tenant string, keepLast, keepDailyDay
 }
 
 // protectedRuns are the tenant's runs that must survive any retention: the
-// baseline, and runs whose messages are still to be delivered.
+// baseline, the newest run with a snapshot (the next run's drift compares
+// against it, even when newer runs failed and stored none), and runs whose
+// messages are still to be delivered.
 func protectedRuns(ctx context.Context, tx *sql.Tx, tenant string) (map[int64]bool, error) {
 	rows, err := tx.QueryContext(ctx, `
 		SELECT run_id FROM baselines WHERE tenant = ?
 		UNION
+		SELECT MAX(r.id) FROM runs r JOIN snapshots s ON s.run_id = r.id WHERE r.tenant = ?
+		UNION
 		SELECT o.run_id FROM outbox o JOIN runs r ON r.id = o.run_id
-		WHERE r.tenant = ? AND o.sent_at IS NULL AND o.abandoned_at IS NULL`, tenant, tenant)
+		WHERE r.tenant = ? AND o.sent_at IS NULL AND o.abandoned_at IS NULL`, tenant, tenant, tenant)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	keep := map[int64]bool{}
 	for rows.Next() {
-		var id int64
+		var id sql.NullInt64 // MAX over no snapshot is NULL
 		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		keep[id] = true
+		if id.Valid {
+			keep[id.Int64] = true
+		}
 	}
 	return keep, rows.Err()
 }

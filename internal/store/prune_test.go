@@ -204,3 +204,29 @@ func TestPruneRemovesOldDeliveredStandaloneMessages(t *testing.T) {
 		t.Error("an undelivered message was deleted")
 	}
 }
+
+// Failed runs store no snapshot; pruning them down to keepLast must not
+// delete the newest run that has one, or the next run has nothing to
+// compare against and its drift is lost.
+func TestPruneKeepsNewestSnapshotRun(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTestStore(t)
+	good := mustSave(t, s, record("acme", t0.AddDate(0, -6, 0), map[string]result.Status{"a": result.Pass}))
+	var failed []int64
+	for i := range 3 {
+		rec := record("acme", t0.AddDate(0, -6, 0).Add(time.Duration(i+1)*time.Hour), nil)
+		rec.Snapshot = nil
+		rec.Run.Outcome = OutcomeFailed
+		failed = append(failed, mustSave(t, s, rec))
+	}
+	if _, err := s.Prune(ctx, "acme", 1, 0, t0); err != nil {
+		t.Fatal(err)
+	}
+	want := []int64{good, failed[2]}
+	if got := runIDs(t, s, "acme"); !reflect.DeepEqual(got, want) {
+		t.Errorf("kept %v, want the last run and the newest with a snapshot %v", got, want)
+	}
+	if r, ok, err := s.LastRunWithSnapshot(ctx, "acme"); err != nil || !ok || r.ID != good {
+		t.Errorf("LastRunWithSnapshot = %v, %v, %v; want run %d", r.ID, ok, err, good)
+	}
+}
