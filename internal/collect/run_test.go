@@ -220,3 +220,31 @@ func TestUnknownTenantStopsTheRun(t *testing.T) {
 		t.Error("an unknown --tenant must fail the run before collecting")
 	}
 }
+
+// Sections left out on purpose are listed in collection.skipped, so the
+// checks that read them say "not requested" rather than "could not be told";
+// a section that was collected is never listed.
+func TestSkippedSections(t *testing.T) {
+	tenant := fixture.Generate(fixture.GenerateOptions{Name: "gen-smtp", Mailboxes: 12, Method: fixture.MethodMailbox, CustomSMTP: true})
+	_, cfg, _ := startSim(t, simulator.Options{Tenants: []*fixture.Tenant{tenant}})
+	skipped := func(o collect.Outcome) []any {
+		c, _ := o.Snapshot.Data["collection"].(map[string]any)
+		s, _ := c["skipped"].([]any)
+		return s
+	}
+	outcomes, err := collect.Run(context.Background(), cfg, collect.Options{Engine: engine(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := skipped(outcomes[0]); len(got) != 1 || got[0] != "smtp_probe" {
+		t.Errorf("without --probe-smtp: skipped = %v, want [smtp_probe]", got)
+	}
+	cfg.Atera.APIKey = nil
+	outcomes, err = collect.Run(context.Background(), cfg, collect.Options{Engine: engine(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := skipped(outcomes[0]); len(got) != 2 || got[1] != "atera_api" {
+		t.Errorf("without an Atera API key: skipped = %v, want [smtp_probe atera_api]", got)
+	}
+}

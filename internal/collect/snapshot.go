@@ -58,6 +58,18 @@ func (tr *tenantRun) document(final bool) map[string]any {
 		collection["duration_ms"] = tr.now().Sub(tr.started).Milliseconds()
 		collection["rounds"] = tr.rounds
 		collection["collector_version"] = tr.opts.Version
+		// Sections left out on purpose, so the checks that read them say
+		// "not requested" instead of "could not be told".
+		var skipped []any
+		if tr.t.Atera.SMTP != nil && !tr.opts.ProbeSMTP {
+			skipped = append(skipped, "smtp_probe")
+		}
+		if tr.ateraKey == "" {
+			skipped = append(skipped, "atera_api")
+		}
+		if len(skipped) > 0 {
+			collection["skipped"] = skipped
+		}
 	}
 	if len(collection) > 0 {
 		doc["collection"] = collection

@@ -66,9 +66,25 @@ findings contains f if {
 	}
 }
 
+# collect records atera_api as skipped when no Atera API key is configured:
+# the user chose not to read tickets, which is not missing data.
 findings contains f if {
 	not snap.errored(_source)
 	not _api
+	_skipped
+	f := {
+		"status": "not_applicable",
+		"message": "no Atera API key is configured (collection.skipped lists atera_api), so tickets were not read: set atera.api_key: {env: ATERA_API_KEY} in ticketguard.yaml to check that e-mail tickets arrive",
+		"resource": _resource,
+	}
+}
+
+_skipped if "atera_api" in object.get(object.get(input.snapshot, "collection", {}), "skipped", [])
+
+findings contains f if {
+	not snap.errored(_source)
+	not _api
+	not _skipped
 	f := {
 		"status": "indeterminate",
 		"message": "atera_api is not in the snapshot, so whether e-mail tickets arrive cannot be told: tickets are read by `ticketguard collect` when an Atera API key is configured (atera.api_key: {env: ATERA_API_KEY} in ticketguard.yaml)",

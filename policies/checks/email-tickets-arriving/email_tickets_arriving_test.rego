@@ -138,6 +138,13 @@ test_indeterminate_section_missing if {
 	_has(fs, "indeterminate", ["atera_api is not in the snapshot", "ticketguard collect", "api_key"])
 }
 
+test_not_applicable_no_api_key_configured if {
+	inp := object.union(_without_api, {"snapshot": {"collection": {"skipped": ["atera_api"]}}})
+	fs := _run(inp)
+	_statuses(fs) == {"not_applicable"}
+	_has(fs, "not_applicable", ["no Atera API key is configured", "atera.api_key"])
+}
+
 test_indeterminate_source_errored if {
 	inp := object.union(_without_api, {"snapshot": {"errors": [{"source": "atera_api", "message": "GET /api/v3/tickets: 401 Unauthorized"}]}})
 	fs := _run(inp)

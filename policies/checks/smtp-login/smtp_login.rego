@@ -67,10 +67,27 @@ findings contains f if {
 	}
 }
 
+# collect records the probe as skipped when --probe-smtp was not given: the
+# user chose not to test the login, which is not missing data.
 findings contains f if {
 	smtp.custom
 	not snap.errored(_source)
 	not _probe
+	_skipped
+	f := {
+		"status": "not_applicable",
+		"message": sprintf("the SMTP probe was not requested for %s (collection.skipped lists smtp_probe): run collect, audit or serve with --probe-smtp to test Atera's login", [smtp.label]),
+		"resource": "atera:smtp/login",
+	}
+}
+
+_skipped if "smtp_probe" in object.get(object.get(input.snapshot, "collection", {}), "skipped", [])
+
+findings contains f if {
+	smtp.custom
+	not snap.errored(_source)
+	not _probe
+	not _skipped
 	f := {
 		"status": "indeterminate",
 		"message": sprintf("smtp_probe is not in the snapshot, so whether %s accepts Atera's login cannot be told: run collect with --probe-smtp (ticketguard collect --config ticketguard.yaml --probe-smtp), with smtp_password: {env: <VARIABLE>} in the tenant's atera block of ticketguard.yaml for the login", [smtp.label]),

@@ -190,6 +190,22 @@ test_indeterminate_probe_missing if {
 	_has(fs, "indeterminate", ["smtp_probe is not in the snapshot", "run collect with --probe-smtp", "smtp_password: {env:"])
 }
 
+test_not_applicable_probe_not_requested if {
+	inp := object.union(_without_probe, {"snapshot": {"collection": {"skipped": ["smtp_probe"]}}})
+	fs := _run(inp)
+	_statuses(fs) == {"not_applicable"}
+	_has(fs, "not_applicable", ["not requested", "--probe-smtp"])
+}
+
+# A failed probe is not "not requested", even if the collector also listed it.
+test_indeterminate_probe_errored_even_if_skipped if {
+	inp := object.union(_without_probe, {"snapshot": {
+		"collection": {"skipped": ["smtp_probe"]},
+		"errors": [{"source": "smtp_probe", "message": "dial timeout"}],
+	}})
+	_statuses(_run(inp)) == {"indeterminate"}
+}
+
 test_indeterminate_probe_errored if {
 	inp := object.union(_without_probe, {"snapshot": {"errors": [{"source": "smtp_probe", "message": "smtp_password: environment variable ACME_SMTP_PASSWORD is not set"}]}})
 	fs := _run(inp)
