@@ -285,6 +285,12 @@ func runServe(cmd *cobra.Command, o *serveOptions, cfg *config.Config, hooks *se
 	ctx := cmd.Context()
 	s, err := openService(cmd, &o.serviceOptions, cfg)
 	if err != nil {
+		if ctx.Err() != nil {
+			// SIGTERM while starting (systemd stopping the unit, a rolling
+			// restart): nothing ran, nothing is lost, so it is a clean stop.
+			fmt.Fprintf(cmd.ErrOrStderr(), "ticketguard serve: stopped during start-up (%v)\n", context.Cause(ctx))
+			return nil
+		}
 		return err
 	}
 	defer s.close()

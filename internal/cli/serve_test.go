@@ -209,3 +209,30 @@ func TestServeDemo(t *testing.T) {
 		t.Errorf("after SIGTERM: exit %d, want 0\nstderr:\n%s", code, s.stderr)
 	}
 }
+
+// SIGTERM while serve is still starting (compiling the policies, opening the
+// store) is a clean stop, not an error: systemd stopping the unit during a
+// restart must not record a failure.
+func TestServeSIGTERMDuringStartupExits0(t *testing.T) {
+	cfg, _, _ := serviceConfig(t, nil, "")
+	cmd := exec.Command(binary, "serve", "--config", cfg, "--addr", "127.0.0.1:0")
+	cmd.Dir = repoRoot
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Long enough for the signal handler to be installed (the first lines of
+	// main), short enough to land inside start-up (policy compilation).
+	time.Sleep(150 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		t.Errorf("SIGTERM during start-up: exit %d, want 0\nstderr:\n%s", ee.ExitCode(), stderr.String())
+	} else if err != nil {
+		t.Fatal(err)
+	}
+}
