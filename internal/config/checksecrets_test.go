@@ -71,3 +71,26 @@ tenants:
 		t.Error("checking every tenant must include contoso")
 	}
 }
+
+// clearPositions forgets where each secret reference is written, so tests
+// can compare a parsed Config with a literal one.
+func clearPositions(c *Config) *Config {
+	clear := func(s *Secret) {
+		if s != nil {
+			s.line, s.field = 0, ""
+		}
+	}
+	clear(c.Atera.APIKey)
+	if c.Slack != nil {
+		clear(c.Slack.BotToken)
+		clear(c.Slack.WebhookURL)
+	}
+	for i := range c.Tenants {
+		t := &c.Tenants[i]
+		clear(t.Certificate)
+		clear(t.CertificatePassword)
+		clear(t.ClientSecret)
+		clear(t.Atera.SMTPPassword)
+	}
+	return c
+}
