@@ -20,12 +20,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/smtp"
 	"net/textproto"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ticketguard/ticketguard/collectors"
@@ -102,6 +104,9 @@ type Result struct {
 	// interrupted is set when the caller's context ended the probe: the
 	// result then says nothing about the server.
 	interrupted bool
+	// dropped is set when the connection closed mid-conversation without
+	// an SMTP reply (EOF, reset): a network event, not the server's verdict.
+	dropped bool
 }
 
 // Probe runs the handshake. It never fails as such: every outcome, a
@@ -188,7 +193,7 @@ func (p *prober) run(ctx context.Context) {
 	c, err := smtp.NewClient(conn, t.Server)
 	if err != nil {
 		p.reply(err)
-		p.fail("%s:%d did not greet as an SMTP server: %s", t.Server, t.Port, ioReason(ctx, err))
+		p.fail("%s:%d did not greet as an SMTP server: %s", t.Server, t.Port, p.ioReason(ctx, err))
 		return
 	}
 	defer c.Close()
@@ -197,7 +202,7 @@ func (p *prober) run(ctx context.Context) {
 
 	if err := c.Hello(localName(conn)); err != nil {
 		p.reply(err)
-		p.fail("EHLO failed: %s", ioReason(ctx, err))
+		p.fail("EHLO failed: %s", p.ioReason(ctx, err))
 		return
 	}
 	if ok, _ := c.Extension("STARTTLS"); !ok {
@@ -218,11 +223,11 @@ func (p *prober) run(ctx context.Context) {
 		case errors.As(err, &cve):
 			p.fail("STARTTLS: the server certificate failed verification for %s: %s", t.Server, cve.Err)
 		case !started:
-			p.fail("STARTTLS refused: %s", ioReason(ctx, err))
+			p.fail("STARTTLS refused: %s", p.ioReason(ctx, err))
 		case !state.HandshakeComplete:
-			p.fail("STARTTLS: TLS handshake failed: %s", ioReason(ctx, err))
+			p.fail("STARTTLS: TLS handshake failed: %s", p.ioReason(ctx, err))
 		default:
-			p.fail("EHLO after STARTTLS failed: %s", ioReason(ctx, err))
+			p.fail("EHLO after STARTTLS failed: %s", p.ioReason(ctx, err))
 		}
 		return
 	}
@@ -260,7 +265,7 @@ func (p *prober) run(ctx context.Context) {
 		if errors.As(err, &te) {
 			p.fail("login as %s refused: %s", t.Username, explain(te))
 		} else {
-			p.fail("login as %s failed: %s", t.Username, ioReason(ctx, err))
+			p.fail("login as %s failed: %s", t.Username, p.ioReason(ctx, err))
 		}
 		return
 	}
@@ -351,6 +356,15 @@ func ended(ctx context.Context) bool {
 	return ok && !time.Now().Before(dl)
 }
 
+// ioReason words an I/O error and notes a dropped connection.
+func (p *prober) ioReason(ctx context.Context, err error) string {
+	var te *textproto.Error
+	if !errors.As(err, &te) && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)) {
+		p.r.dropped = true
+	}
+	return ioReason(ctx, err)
+}
+
 func ioReason(ctx context.Context, err error) string {
 	if ended(ctx) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return "timed out waiting for the server"
@@ -394,6 +408,13 @@ func Store(p *collectors.Partial, r Result) {
 			msg += ": " + r.Error
 		}
 		p.AddError(Source, errors.New(msg))
+		return
+	}
+	if r.dropped {
+		// A connection that closed without a reply says nothing about
+		// whether Atera's login works: no verdict, so the check is
+		// indeterminate rather than failed.
+		p.AddError(Source, fmt.Errorf("the connection to %s:%d closed before the server answered (%s): the probe could not finish", r.Server, r.Port, r.Error))
 		return
 	}
 	p.SetSection(Source, r.Map())

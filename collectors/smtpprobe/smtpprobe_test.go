@@ -378,3 +378,38 @@ func TestTLSConfigFloor(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A server that greets and then closes the connection without a reply
+// (a network drop, an overloaded relay) gives no verdict about the login:
+// recorded as an error so smtp-login is indeterminate, never failed.
+func TestDroppedConnectionIsNotAFinding(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("220 smtp.office365.com Microsoft ESMTP MAIL Service ready\r\n"))
+			buf := make([]byte, 512)
+			_, _ = c.Read(buf) // EHLO, then hang up without answering
+			c.Close()
+		}
+	}()
+	r := Probe(context.Background(), Target{Server: host, Port: 587, Address: ln.Addr().String(), Timeout: 2 * time.Second})
+	if !r.Connected || r.Error == "" {
+		t.Fatalf("probe = %+v, want connected with an error", r)
+	}
+	p := collectors.NewPartial(nil)
+	Store(p, r)
+	if _, ok := p.Sections()[Source]; ok {
+		t.Fatal("a dropped connection was stored as the server's verdict")
+	}
+	if errs := p.Errors(); len(errs) != 1 || errs[0].Source != Source || !strings.Contains(errs[0].Message, "closed before the server answered") {
+		t.Fatalf("errors %+v", errs)
+	}
+}
