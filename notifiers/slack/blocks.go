@@ -433,9 +433,14 @@ var addressPattern = regexp.MustCompile(`[\p{L}\p{N}._%+'-]+@[\p{L}\p{N}-]+(\.[\
 // MaskAddresses replaces each mailbox address in s by its first letter and
 // its domain: support@acme.com → s***@acme.com. The domain stays: it tells
 // which tenant and which side (the organisation's, Atera's) an address is.
+// Atera's own addresses (noreply@atera.com in remediation text, the
+// ticketing addresses) name no person and stay readable.
 func MaskAddresses(s string) string {
 	return addressPattern.ReplaceAllStringFunc(s, func(a string) string {
 		at := strings.LastIndexByte(a, '@')
+		if d := strings.ToLower(a[at+1:]); d == "atera.com" || strings.HasSuffix(d, ".atera.com") {
+			return a
+		}
 		first, _ := utf8.DecodeRuneInString(a)
 		return string(first) + "***" + a[at:]
 	})

@@ -305,11 +305,13 @@ func TestMasking(t *testing.T) {
 
 func TestMaskAddresses(t *testing.T) {
 	for in, want := range map[string]string{
-		"support@acme.com":                             "s***@acme.com",
-		`"Support" <support@acme.com>`:                 `"Support" <s***@acme.com>`,
-		"SMTP:help.desk+x@sub.acme.co.uk, smtp:a@b.io": "SMTP:h***@sub.acme.co.uk, smtp:a***@b.io",
-		"no address @ here, nor foo@bar":               "no address @ here, nor foo@bar",
-		"émile@acme.fr":                                "é***@acme.fr",
+		"support@acme.com":                                      "s***@acme.com",
+		`"Support" <support@acme.com>`:                          `"Support" <s***@acme.com>`,
+		"SMTP:help.desk+x@sub.acme.co.uk, smtp:a@b.io":          "SMTP:h***@sub.acme.co.uk, smtp:a***@b.io",
+		"no address @ here, nor foo@bar":                        "no address @ here, nor foo@bar",
+		"émile@acme.fr":                                         "é***@acme.fr",
+		"sender noreply@atera.com, to acme@ticketing.atera.com": "sender noreply@atera.com, to acme@ticketing.atera.com",
+		"user@notatera.com":                                     "u***@notatera.com",
 	} {
 		if got := slack.MaskAddresses(in); got != want {
 			t.Errorf("MaskAddresses(%q) = %q, want %q", in, got, want)
