@@ -433,12 +433,13 @@ var addressPattern = regexp.MustCompile(`[\p{L}\p{N}._%+'-]+@[\p{L}\p{N}-]+(\.[\
 // MaskAddresses replaces each mailbox address in s by its first letter and
 // its domain: support@acme.com → s***@acme.com. The domain stays: it tells
 // which tenant and which side (the organisation's, Atera's) an address is.
-// Atera's own addresses (noreply@atera.com in remediation text, the
-// ticketing addresses) name no person and stay readable.
+// Atera's own sender addresses (noreply@atera.com in remediation text) name
+// no person and stay readable; ticketing addresses stay masked, since anyone
+// who knows one can open tickets.
 func MaskAddresses(s string) string {
 	return addressPattern.ReplaceAllStringFunc(s, func(a string) string {
 		at := strings.LastIndexByte(a, '@')
-		if d := strings.ToLower(a[at+1:]); d == "atera.com" || strings.HasSuffix(d, ".atera.com") {
+		if strings.EqualFold(a[at+1:], "atera.com") {
 			return a
 		}
 		first, _ := utf8.DecodeRuneInString(a)

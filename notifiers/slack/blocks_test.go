@@ -310,7 +310,7 @@ func TestMaskAddresses(t *testing.T) {
 		"SMTP:help.desk+x@sub.acme.co.uk, smtp:a@b.io":          "SMTP:h***@sub.acme.co.uk, smtp:a***@b.io",
 		"no address @ here, nor foo@bar":                        "no address @ here, nor foo@bar",
 		"émile@acme.fr":                                         "é***@acme.fr",
-		"sender noreply@atera.com, to acme@ticketing.atera.com": "sender noreply@atera.com, to acme@ticketing.atera.com",
+		"sender noreply@atera.com, to acme@ticketing.atera.com": "sender noreply@atera.com, to a***@ticketing.atera.com",
 		"user@notatera.com":                                     "u***@notatera.com",
 	} {
 		if got := slack.MaskAddresses(in); got != want {
