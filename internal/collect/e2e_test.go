@@ -235,6 +235,9 @@ func TestCollectWithFaults(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "broken-ticketing-contact.json")); !os.IsNotExist(err) {
 		t.Errorf("a snapshot was written for a tenant that could not sign in (stat: %v)", err)
 	}
+	if o := got["broken-ticketing-contact"]; o.Snapshot == nil || !o.Snapshot.CollectedAt.IsZero() {
+		t.Errorf("a tenant nothing was read from must have no collection time, got %+v", o.Snapshot)
+	}
 
 	// becomes: check -> status the fault must cause; the others must stay
 	// as expected, or at worst turn indeterminate — never pass where they

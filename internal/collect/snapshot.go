@@ -169,6 +169,10 @@ func (tr *tenantRun) finish() Outcome {
 	// rather than leaving it out of the report.
 	out.Snapshot = doc
 	if !hasExchange {
+		// Nothing was read, so nothing was "collected at" a time: the
+		// report says "collection time unknown" rather than a time that
+		// reads like a successful collection.
+		doc.CollectedAt = time.Time{}
 		out.Err = tr.failure(out.Errors)
 		return out
 	}
