@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"testing"
 
-	"github.com/ticketguard/ticketguard/internal/simulator/fixture"
 	"github.com/ticketguard/ticketguard/internal/simulator/identity"
 )
 
@@ -14,11 +13,7 @@ import (
 // pool trusting only that CA.
 func testCA(t *testing.T, hosts ...string) (*tls.Config, *x509.CertPool) {
 	t.Helper()
-	set, err := fixture.NewSet()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := identity.New(identity.Options{Tenants: set})
+	ca, err := identity.NewCA()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,8 +64,15 @@ type run struct {
 // ticketguard runs the binary from the repository root.
 func ticketguard(t *testing.T, args ...string) run {
 	t.Helper()
+	return ticketguardIn(t, repoRoot, args...)
+}
+
+// ticketguardIn runs the binary in dir (for paths relative to the working
+// directory, such as the default store).
+func ticketguardIn(t *testing.T, dir string, args ...string) run {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Dir = repoRoot
+	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -6,12 +6,10 @@ package cli_test
 // drift views. Black-box: the commands under test only read the file.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -241,23 +239,3 @@ func driftEvents(against store.Against, runID int64, changes []drift.Change) ([]
 // exitFor is the exit code check gives a run's statuses under the default
 // policy (expectedExit restates result.Report.ExitCode).
 func (fx *historyFixture) exitFor(id int64) int { return expectedExit(fx.stat[id]) }
-
-// ticketguardIn runs the binary in dir, for the default store path, which is
-// relative to the working directory.
-func ticketguardIn(t *testing.T, dir string, args ...string) run {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			t.Fatalf("run ticketguard %v: %v", args, err)
-		}
-		code = ee.ExitCode()
-	}
-	return run{code: code, stdout: stdout.String(), stderr: stderr.String()}
-}

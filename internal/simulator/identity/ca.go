@@ -15,6 +15,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/ticketguard/ticketguard/internal/simulator/fixture"
 )
 
 // ca is the simulator's own certificate authority. Every simulated HTTPS
@@ -175,4 +177,14 @@ func NewClientCertificate(commonName string) (*ClientCertificate, error) {
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM := append(append([]byte(nil), certPEM...), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})...)
 	return &ClientCertificate{CertPEM: certPEM, KeyPEM: keyPEM}, nil
+}
+
+// NewCA returns an Authority that serves no tenant, for tests and tools that
+// need only the simulator's certificate authority (TLS for an SMTP server).
+func NewCA() (*Authority, error) {
+	set, err := fixture.NewSet()
+	if err != nil {
+		return nil, err
+	}
+	return New(Options{Tenants: set})
 }
