@@ -224,7 +224,7 @@ func TestServeSIGTERMDuringStartupExits0(t *testing.T) {
 	}
 	// Long enough for the signal handler to be installed (the first lines of
 	// main), short enough to land inside start-up (policy compilation).
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
