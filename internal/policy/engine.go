@@ -95,8 +95,8 @@ func load(ctx context.Context, builtin fs.FS, opts Options) (*Engine, error) {
 		byKey:  make(map[string]int, len(defs)),
 		all:    all,
 		single: make([]func() (rego.PreparedEvalQuery, error), len(defs)),
-		view:   sync.OnceValues(func() (rego.PreparedEvalQuery, error) { return prepareView(c, store) }),
-		plan:   sync.OnceValues(func() (rego.PreparedEvalQuery, error) { return preparePlan(c, store) }),
+		view:   sync.OnceValues(func() (rego.PreparedEvalQuery, error) { return prepareQuery(c, store, "drift view", viewQuery) }),
+		plan:   sync.OnceValues(func() (rego.PreparedEvalQuery, error) { return prepareQuery(c, store, "collection plan", planQuery) }),
 	}
 	for i, d := range defs {
 		e.byID[d.check.ID] = i

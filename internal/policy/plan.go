@@ -7,7 +7,6 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
-	"github.com/open-policy-agent/opa/v1/storage"
 
 	"github.com/ticketguard/ticketguard/collectors"
 )
@@ -19,20 +18,6 @@ const planQuery = "wants := data.ticketguard.lib.plan.wants"
 // errNoPlan: the compiled policies have no plan library (only possible with a
 // fixture tree in tests, or a broken build).
 var errNoPlan = errors.New("data.ticketguard.lib.plan.wants is undefined: the built-in plan library is missing")
-
-// preparePlan prepares the plan query against the engine's compiler and
-// store. Load wires it through a sync.OnceValues, so `check` runs never pay
-// for it and a collection of many tenants prepares it once. The background
-// context is deliberate: the prepared query is shared, so one caller's
-// cancellation must not poison it for the others.
-func preparePlan(c *ast.Compiler, store storage.Store) (rego.PreparedEvalQuery, error) {
-	pq, err := rego.New(rego.Compiler(c), rego.Store(store), rego.Query(planQuery)).
-		PrepareForEval(context.Background())
-	if err != nil {
-		return rego.PreparedEvalQuery{}, fmt.Errorf("prepare collection plan query: %w", err)
-	}
-	return pq, nil
-}
 
 // Plan evaluates what the live collector still has to fetch for one
 // normalised partial snapshot (the value Evaluate takes: snapshot.Parse's

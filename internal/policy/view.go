@@ -18,15 +18,16 @@ const viewQuery = "view := data.ticketguard.lib.drift.view"
 // a fixture tree in tests, or a broken build).
 var errNoView = errors.New("data.ticketguard.lib.drift.view is undefined: the built-in drift library is missing")
 
-// prepareView prepares the drift view query against the engine's compiler
-// and store. Load wires it through a sync.OnceValues so `check` runs, which
-// never need it, do not pay for it. The background context is deliberate: the
-// prepared query is shared, so one caller's cancellation must not poison it.
-func prepareView(c *ast.Compiler, store storage.Store) (rego.PreparedEvalQuery, error) {
-	pq, err := rego.New(rego.Compiler(c), rego.Store(store), rego.Query(viewQuery)).
+// prepareQuery prepares one of the engine's secondary queries (the drift
+// view, the collection plan) against its compiler and store. Load wires each
+// through a sync.OnceValues, so `check` runs, which need neither, do not pay
+// for them. The background context is deliberate: the prepared query is
+// shared, so one caller's cancellation must not poison it for the others.
+func prepareQuery(c *ast.Compiler, store storage.Store, what, query string) (rego.PreparedEvalQuery, error) {
+	pq, err := rego.New(rego.Compiler(c), rego.Store(store), rego.Query(query)).
 		PrepareForEval(context.Background())
 	if err != nil {
-		return rego.PreparedEvalQuery{}, fmt.Errorf("prepare drift view query: %w", err)
+		return rego.PreparedEvalQuery{}, fmt.Errorf("prepare %s query: %w", what, err)
 	}
 	return pq, nil
 }
